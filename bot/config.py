@@ -1,0 +1,67 @@
+"""The one configuration object, read from the environment and an optional `.env`."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SHIPPED_PLAN = Path(__file__).resolve().parent.parent / "schedules" / "plans" / "ntnu-ark-2023-2025.yaml"
+DEFAULT_DATABASE_URL = "sqlite:///arkbot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    plan: Path = Field(default=SHIPPED_PLAN, alias="ARKBOT_PLAN")
+    timezone: str = Field(default="Europe/Oslo", alias="ARKBOT_TIMEZONE")
+    default_locale: str = Field(default="nb", alias="ARKBOT_LOCALE")
+    transport: str = Field(default="console", alias="ARKBOT_TRANSPORT")
+
+    send_window_start: time = Field(default=time(9, 0), alias="ARKBOT_SEND_WINDOW_START")
+    send_window_end: time = Field(default=time(15, 0), alias="ARKBOT_SEND_WINDOW_END")
+    # "MM-DD/MM-DD", e.g. "07-01/08-10"; empty means no summer break.
+    summer_break: str = Field(default="", alias="ARKBOT_SUMMER_BREAK")
+
+    reminder_offsets: list[int] = Field(default=[14, 3, 0], alias="ARKBOT_REMINDER_OFFSETS")
+    escalation_after_days: int = Field(default=3, alias="ARKBOT_ESCALATION_AFTER_DAYS")
+    checkin_interval_days: int = Field(default=28, alias="ARKBOT_CHECKIN_INTERVAL_DAYS")
+    optional_per_day: int = Field(default=1, alias="ARKBOT_OPTIONAL_PER_DAY")
+    optional_per_week: int = Field(default=3, alias="ARKBOT_OPTIONAL_PER_WEEK")
+
+    planner_horizon_hours: int = Field(default=36, alias="ARKBOT_PLANNER_HORIZON_HOURS")
+    planner_interval_seconds: int = Field(default=60, alias="ARKBOT_PLANNER_INTERVAL_SECONDS")
+    sender_interval_seconds: int = Field(default=5, alias="ARKBOT_SENDER_INTERVAL_SECONDS")
+    sender_concurrency: int = Field(default=8, alias="ARKBOT_SENDER_CONCURRENCY")
+    max_attempts: int = Field(default=6, alias="ARKBOT_MAX_ATTEMPTS")
+    lease_seconds: int = Field(default=120, alias="ARKBOT_LEASE_SECONDS")
+    # Slack's documented chat.postMessage tier allows bursts well above this; we stay under it.
+    rate_per_minute: int = Field(default=300, alias="ARKBOT_RATE_PER_MINUTE")
+    rate_burst: int = Field(default=20, alias="ARKBOT_RATE_BURST")
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    port: int = Field(default=3000, alias="PORT")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("reminder_offsets", mode="before")
+    @classmethod
+    def _offsets(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,57 @@
+"""The catalogues: every text a person reads, in Norwegian bokmål and English.
+
+Keys are dotted (``reminder.headline``); values are `str.format` templates. The two
+catalogues must hold the same keys with the same placeholders (a test checks it).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel.dates import format_date
+
+LOCALES = ("nb", "en")
+DEFAULT_LOCALE = "nb"
+_HERE = Path(__file__).resolve().parent
+# Babel's plain "en" is American ("October 13, 2023"); British English reads like the seed.
+_BABEL_LOCALE = {"nb": "nb_NO", "en": "en_GB"}
+
+
+def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), value, out)
+    else:
+        out[prefix] = str(node)
+
+
+@cache
+def catalogue(locale: str) -> dict[str, str]:
+    path = _HERE / f"{locale}.yaml"
+    flat: dict[str, str] = {}
+    _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")) or {}, flat)
+    return flat
+
+
+def normalise_locale(locale: str | None) -> str:
+    if not locale:
+        return DEFAULT_LOCALE
+    short = locale.replace("_", "-").split("-")[0].lower()
+    if short in ("no", "nn", "nb"):
+        return "nb"
+    return short if short in LOCALES else DEFAULT_LOCALE
+
+
+def t(locale: str | None, key: str, **values: Any) -> str:
+    """The text for `key` in `locale`, filled in; an unknown key is a programming error."""
+    template = catalogue(normalise_locale(locale))[key]
+    return template.format(**values) if values else template
+
+
+def format_day(day: date, locale: str | None) -> str:
+    """"13. oktober 2023" / "13 October 2023"."""
+    return str(format_date(day, format="long", locale=_BABEL_LOCALE[normalise_locale(locale)]))

@@ -1,0 +1,1 @@
+"""Ways to reach a person: console (the embedded default) and Slack."""

@@ -1,0 +1,57 @@
+"""What a transport promises the sender, and the failures it may report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.messages import Message
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    person_id: int
+    email: str
+    name: str
+    locale: str
+    timezone: str | None = None
+    slack_user_id: str | None = None
+    teams_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    platform: str
+    channel_id: str | None = None
+    message_id: str | None = None
+
+
+class TransportError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RateLimited(TransportError):
+    """The platform said "slow down" (HTTP 429); try again after `retry_after` seconds."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class TemporaryFailure(TransportError):
+    """Worth retrying with backoff: 5xx, timeouts, connection errors."""
+
+
+class PermanentFailure(TransportError):
+    """Retrying will not help: unknown user, deactivated account, missing scope."""
+
+
+class Transport(Protocol):
+    platform: str
+    workspace: str
+
+    def send(self, recipient: Recipient, message: Message) -> SendResult:
+        """Deliver one message, or raise one of the TransportError kinds above."""
+        ...

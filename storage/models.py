@@ -1,0 +1,200 @@
+"""The tables. Every stored time is UTC; local time is computed at the edge."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class Role(StrEnum):
+    leader = "leader"
+    vo = "vo"
+    employee = "employee"
+    coordinator = "coordinator"
+    losam = "losam"
+    leader_support = "leader_support"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    expired = "expired"
+    cancelled = "cancelled"
+
+
+class VoAnswer(StrEnum):
+    yes = "yes"
+    partly = "partly"
+    not_yet = "not_yet"
+
+
+class ActionState(StrEnum):
+    open = "open"
+    on_track = "on_track"
+    delayed = "delayed"
+    done = "done"
+    dropped = "dropped"
+
+
+class ActionArea(StrEnum):
+    preserve = "preserve"
+    develop = "develop"
+
+
+def str_enum(enum: type[StrEnum], length: int = 32) -> SAEnum:
+    """Enums stored as plain strings: adding a value later needs no ALTER TYPE."""
+    return SAEnum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+def utc_column(nullable: bool = True, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Unit(SQLModel, table=True):
+    __tablename__ = "units"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    parent_id: str | None = Field(default=None, foreign_key="units.id", index=True, max_length=64)
+    level: int
+    active: bool = True
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "people"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=254)
+    name: str = Field(max_length=200)
+    locale: str = Field(default="nb", max_length=8)
+    timezone: str | None = Field(default=None, max_length=64)
+    slack_user_id: str | None = Field(default=None, index=True, max_length=32)
+    teams_user_id: str | None = Field(default=None, index=True, max_length=128)
+    active: bool = True
+    # Optional nudges are held back until then; deadline reminders still go.
+    paused_until: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("person_id", "unit_id", "role", name="uq_membership"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id", index=True)
+    unit_id: str = Field(foreign_key="units.id", index=True, max_length=64)
+    role: Role = Field(sa_type=str_enum(Role, 32))
+    active: bool = True
+
+
+class TaskCompletion(SQLModel, table=True):
+    """A leader's "Done" on a task milestone for one unit: the documentation of completion."""
+
+    __tablename__ = "task_completions"
+    __table_args__ = (UniqueConstraint("cycle_id", "milestone_id", "unit_id", name="uq_task_done"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(max_length=64)
+    milestone_id: str = Field(max_length=64)
+    unit_id: str = Field(foreign_key="units.id", max_length=64)
+    done_on: date
+    done_by: int | None = Field(default=None, foreign_key="people.id")
+    archive_ref: str | None = Field(default=None, max_length=100)
+    recorded_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class VoConfirmation(SQLModel, table=True):
+    """A VO's answer to "were you involved?": documentation of involvement, never an approval."""
+
+    __tablename__ = "vo_confirmations"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "milestone_id", "unit_id", "person_id", name="uq_vo_confirmation"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(max_length=64)
+    milestone_id: str = Field(max_length=64)
+    unit_id: str = Field(foreign_key="units.id", max_length=64)
+    person_id: int | None = Field(default=None, foreign_key="people.id")
+    answer: VoAnswer = Field(sa_type=str_enum(VoAnswer, 16))
+    involved_on: date | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+    recorded_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class ActionItem(SQLModel, table=True):
+    """One "tiltak" of a unit's action plan."""
+
+    __tablename__ = "action_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(max_length=64)
+    unit_id: str = Field(foreign_key="units.id", index=True, max_length=64)
+    title: str = Field(max_length=500)
+    owner: str | None = Field(default=None, max_length=200)
+    due_on: date | None = None
+    area: ActionArea = Field(default=ActionArea.develop, sa_type=str_enum(ActionArea, 16))
+    state: ActionState = Field(default=ActionState.open, sa_type=str_enum(ActionState, 16))
+    note: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class Delivery(SQLModel, table=True):
+    """One nudge to one person: the record of what is due, what was sent and what went wrong."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_delivery_dedupe"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_person_sent", "person_id", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=255)
+    cycle_id: str = Field(max_length=64)
+    milestone_id: str = Field(max_length=64)
+    occurrence: str = Field(max_length=64)
+    person_id: int = Field(foreign_key="people.id")
+    unit_id: str | None = Field(default=None, max_length=64)
+    role: str = Field(max_length=32)
+    nudge: str = Field(max_length=32)
+    optional: bool = False
+    subject_id: int | None = None
+    workspace: str = Field(default="default", max_length=64)
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=str_enum(DeliveryStatus, 16))
+    attempts: int = 0
+    due_at: datetime = Field(sa_column=utc_column(nullable=False))
+    next_attempt_at: datetime = Field(sa_column=utc_column(nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=utc_column())
+    lease_until: datetime | None = Field(default=None, sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    platform: str | None = Field(default=None, max_length=16)
+    channel_id: str | None = Field(default=None, max_length=64)
+    message_id: str | None = Field(default=None, max_length=64)
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=utc_column(nullable=False, index=True))
+    actor: str = Field(max_length=254)
+    action: str = Field(max_length=64)
+    subject: str = Field(max_length=255)
+    detail: str | None = Field(default=None, max_length=2000)
