@@ -9,7 +9,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SHIPPED_PLAN = Path(__file__).resolve().parent.parent / "schedules" / "plans" / "ntnu-ark-2023-2025.yaml"
+SHIPPED_PLAN = (
+    Path(__file__).resolve().parent.parent / "schedules" / "plans" / "ntnu-ark-2023-2025.yaml"
+)
 DEFAULT_DATABASE_URL = "sqlite:///arkbot.db"
 
 

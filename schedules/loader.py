@@ -1,4 +1,4 @@
-"""Reading plan files: YAML in, a validated `Plan` out, or every problem with file, line and field."""
+"""Reading plan files: YAML in, a validated `Plan` out, or every problem with its line and field."""
 
 from __future__ import annotations
 
@@ -75,7 +75,10 @@ def _field(loc: Loc, data: Any) -> str:
             out.append(("." if out else "") + part)
         elif isinstance(current, dict):
             # Union tags (e.g. 'deadline') are noise for a reader; a missing key is not.
-            if part in {"day", "window", "deadline", "month", "season", "tbd"} and "type" in current:
+            if (
+                part in {"day", "window", "deadline", "month", "season", "tbd"}
+                and "type" in current
+            ):
                 continue
             out.append(("." if out else "") + str(part))
             current = None
@@ -108,6 +111,10 @@ def _semantic_issues(plan: Plan, root: yaml.Node | None, data: Any, file: str) -
     def add(loc: Loc, message: str, severity: Severity = "error") -> None:
         issues.append(PlanIssue(file, _line_of(root, loc), _field(loc, data), message, severity))
 
+    for key, loc in _duplicate_keys(root):
+        # YAML keeps only the last of two equal keys, so a pasted line would win silently.
+        message = f"the key {key.value!r} is given twice here"
+        issues.append(PlanIssue(file, key.start_mark.line + 1, _field(loc, data), message))
     counts = Counter(milestone.id for milestone in plan.milestones)
     ids = set(counts)
     for index, milestone in enumerate(plan.milestones):
@@ -126,16 +133,54 @@ def _semantic_issues(plan: Plan, root: yaml.Node | None, data: Any, file: str) -
         when = milestone.when
         span = resolve(plan, milestone)
         if isinstance(when, WindowTiming) and span and span.starts_on > span.ends_on:
-            add((*base, "when", "end"), f"the window ends ({span.ends_on}) before it starts ({span.starts_on})")
+            add(
+                (*base, "when", "end"),
+                f"the window ends ({span.ends_on}) before it starts ({span.starts_on})",
+            )
         if isinstance(when, DeadlineTiming) and span and span.starts_on > span.ends_on:
-            add((*base, "when", "opens"), f"opens {span.starts_on}, after the deadline {span.ends_on}")
+            add(
+                (*base, "when", "opens"),
+                f"opens {span.starts_on}, after the deadline {span.ends_on}",
+            )
         if milestone.confirm_by is not None and span is not None:
             confirm_by = milestone.confirm_by.resolve(plan.anchors)
             if confirm_by < span.starts_on:
-                add((*base, "confirm_by"), f"confirm_by {confirm_by} is before the meeting period starts")
+                add(
+                    (*base, "confirm_by"),
+                    f"confirm_by {confirm_by} is before the meeting period starts",
+                )
         if isinstance(when, TbdTiming):
-            add((*base, "when"), "the date is not known yet: no nudge is sent until it is set", "warning")
+            add(
+                (*base, "when"),
+                "the date is not known yet: no nudge is sent until it is set",
+                "warning",
+            )
     return issues
+
+
+def _duplicate_keys(root: yaml.Node | None) -> list[tuple[yaml.ScalarNode, Loc]]:
+    """Every key that repeats an earlier key of the same mapping, with its path."""
+    found: list[tuple[yaml.ScalarNode, Loc]] = []
+    visited: set[int] = set()
+
+    def walk(node: yaml.Node | None, loc: Loc) -> None:
+        if node is None or id(node) in visited:
+            return
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    if key.value in keys:
+                        found.append((key, (*loc, key.value)))
+                    keys.add(key.value)
+                    walk(value, (*loc, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*loc, index))
+
+    walk(root, ())
+    return found
 
 
 def _date_exprs(milestone: Any) -> list[tuple[Loc, DateExpr]]:
@@ -161,12 +206,16 @@ def check_plan_text(text: str, file: str = "<plan>") -> tuple[Plan | None, list[
     except PlanInvalid as invalid:
         return None, invalid.issues
     if not isinstance(data, dict):
-        return None, [PlanIssue(file, 1, "(file)", "a plan is a mapping with id, name and milestones")]
+        return None, [
+            PlanIssue(file, 1, "(file)", "a plan is a mapping with id, name and milestones")
+        ]
     try:
         plan = Plan.model_validate(data)
     except ValidationError as error:
         issues = [
-            PlanIssue(file, _line_of(root, tuple(e["loc"])), _field(tuple(e["loc"]), data), _message(e))
+            PlanIssue(
+                file, _line_of(root, tuple(e["loc"])), _field(tuple(e["loc"]), data), _message(e)
+            )
             for e in error.errors()
         ]
         return None, issues
@@ -181,9 +230,7 @@ def _message(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field (check its spelling against docs/plan-format.md)"
     if error["type"] == "union_tag_invalid":
-        return (
-            "unknown timing type; use one of day, window, deadline, month, season, tbd"
-        )
+        return "unknown timing type; use one of day, window, deadline, month, season, tbd"
     if error["type"] == "union_tag_not_found":
         return "a timing needs `type:` (day, window, deadline, month, season or tbd)"
     return message.removeprefix("Value error, ")

@@ -101,8 +101,6 @@ class DateExpr(Strict):
         return f"{self.anchor} {sign} {amount}"
 
 
-
-
 class YearMonth(Strict):
     year: int = Field(ge=2000, le=2100)
     month: int = Field(ge=1, le=12)
@@ -252,7 +250,9 @@ class Milestone(Strict):
         if self.kind is not MilestoneKind.pulse and self.pulse is not None:
             raise ValueError("only a milestone of kind pulse may have a `pulse:` block")
         if self.kind is MilestoneKind.task and self.when.type in ("window", "season"):
-            raise ValueError("a task needs a deadline, a day or a month (whose last day is its deadline)")
+            raise ValueError(
+                "a task needs a deadline, a day or a month (whose last day is its deadline)"
+            )
         if self.window_reminders is not None and self.kind is not MilestoneKind.window:
             raise ValueError("window_reminders only apply to a window milestone")
         if self.reminder_offsets is not None and self.kind is not MilestoneKind.task:
@@ -270,7 +270,7 @@ class SeasonBounds(Strict):
         return date(year, start_month, start_day), date(year, end_month, end_day)
 
 
-def _default_seasons() -> dict[str, SeasonBounds]:
+def _default_seasons() -> dict[Literal["spring", "autumn"], SeasonBounds]:
     return {
         "spring": SeasonBounds(start="01-15", end="06-15"),
         "autumn": SeasonBounds(start="08-15", end="12-15"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, Table, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -47,6 +47,12 @@ class ActionState(StrEnum):
 class ActionArea(StrEnum):
     preserve = "preserve"
     develop = "develop"
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, for bulk statements the ORM would make slow."""
+    found: Table = model.__table__  # type: ignore[attr-defined]
+    return found
 
 
 def str_enum(enum: type[StrEnum], length: int = 32) -> SAEnum:
@@ -121,7 +127,9 @@ class VoConfirmation(SQLModel, table=True):
 
     __tablename__ = "vo_confirmations"
     __table_args__ = (
-        UniqueConstraint("cycle_id", "milestone_id", "unit_id", "person_id", name="uq_vo_confirmation"),
+        UniqueConstraint(
+            "cycle_id", "milestone_id", "unit_id", "person_id", name="uq_vo_confirmation"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -175,7 +183,9 @@ class Delivery(SQLModel, table=True):
     optional: bool = False
     subject_id: int | None = None
     workspace: str = Field(default="default", max_length=64)
-    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=str_enum(DeliveryStatus, 16))
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.pending, sa_type=str_enum(DeliveryStatus, 16)
+    )
     attempts: int = 0
     due_at: datetime = Field(sa_column=utc_column(nullable=False))
     next_attempt_at: datetime = Field(sa_column=utc_column(nullable=False))

@@ -42,8 +42,12 @@ def postgres_schema_url() -> Iterator[str]:
     problem = _postgres_reachable()
     if problem is not None:
         if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {problem}")
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem}); set ARKBOT_TEST_POSTGRES_URL")
+            pytest.fail(
+                f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {problem}"
+            )
+        pytest.skip(
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({problem}); set ARKBOT_TEST_POSTGRES_URL"
+        )
     schema = f"arkbot_test_{uuid.uuid4().hex[:10]}"
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as connection:
@@ -68,7 +72,7 @@ def _truncate(engine: Engine) -> None:
             connection.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own table names)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

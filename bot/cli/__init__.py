@@ -1,10 +1,14 @@
-"""The `arkbot` command line: one Typer app, one sub-app per subject."""
+"""The `arkbot` command line: one Typer app, one module per subject."""
 
 from __future__ import annotations
 
 import typer
 
-from bot.cli import db, org, plan
+from bot.cli import db as db_commands
+from bot.cli import org as org_commands
+from bot.cli import plan as plan_commands
+from bot.cli import serve as serve_commands
+from bot.cli import simulate as simulate_commands
 
 app = typer.Typer(
     name="arkbot",
@@ -13,9 +17,11 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(plan.app, name="plan")
-app.add_typer(org.app, name="org")
-app.add_typer(db.app, name="db")
+app.add_typer(plan_commands.app, name="plan")
+app.add_typer(org_commands.app, name="org")
+app.add_typer(db_commands.app, name="db")
+simulate_commands.register(app)
+serve_commands.register(app)
 
 
 def main() -> None:

@@ -53,5 +53,5 @@ def t(locale: str | None, key: str, **values: Any) -> str:
 
 
 def format_day(day: date, locale: str | None) -> str:
-    """"13. oktober 2023" / "13 October 2023"."""
+    """ "13. oktober 2023" / "13 October 2023"."""
     return str(format_date(day, format="long", locale=_BABEL_LOCALE[normalise_locale(locale)]))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -7,7 +8,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from storage.db import alembic_config, make_engine, upgrade
-from alembic import command
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

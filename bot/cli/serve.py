@@ -1,0 +1,128 @@
+"""`arkbot serve` and `arkbot run-due`: the running bot, continuously or once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.cli.plan import load_or_exit
+from bot.config import Settings, get_settings
+from bot.runtime import bucket_from, calendar_from, rules_from, sender_config_from, transport_from
+from bot.sender import Sender
+from schedules.clock import Clock, FrozenClock, SystemClock
+from schedules.planner import Planner
+from schedules.scheduler import add_jobs, blocking_scheduler
+from storage.db import make_engine, upgrade
+
+log = logging.getLogger("arkbot")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run-due")(run_due)
+    app.command("serve")(serve)
+
+
+def _parts(settings: Settings, clock: Clock) -> tuple[Planner, Sender]:
+    plan = load_or_exit(settings.plan)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    calendar = calendar_from(settings)
+    planner = Planner(
+        engine,
+        plan,
+        calendar,
+        clock,
+        rules_from(settings),
+        horizon=timedelta(hours=settings.planner_horizon_hours),
+    )
+    try:
+        transport = transport_from(settings)
+    except ValueError as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    sender = Sender(
+        engine,
+        plan,
+        transport,
+        calendar,
+        clock,
+        bucket=bucket_from(settings),
+        config=sender_config_from(settings),
+    )
+    return planner, sender
+
+
+def run_due(
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="Pretend it is this instant (ISO 8601 with offset, e.g. 2023-10-02T09:00+02:00).",
+        ),
+    ] = None,
+) -> None:
+    """Plan and send everything due now, then exit (for cron; running it twice sends nothing new)."""
+    clock: Clock = SystemClock()
+    if now is not None:
+        try:
+            at = datetime.fromisoformat(now)
+        except ValueError:
+            raise typer.BadParameter(
+                f"{now!r} is not an ISO 8601 time", param_hint="--now"
+            ) from None
+        if at.tzinfo is None:
+            raise typer.BadParameter("give an offset, e.g. +01:00 or Z", param_hint="--now")
+        clock = FrozenClock(at)
+    planner, sender = _parts(get_settings(), clock)
+    try:
+        planned = planner.run()
+        sent = sender.drain(wait=time.sleep)
+    finally:
+        sender.close()
+    Console().print(
+        f"Planned {planned.inserted} new deliveries; sent {sent.sent}, failed {sent.failed}, "
+        f"deferred {sent.deferred}, retrying {sent.retried + sent.rate_limited}, "
+        f"cancelled {sent.cancelled}, expired {sent.expired}."
+    )
+
+
+def serve() -> None:
+    """Run the bot: the planner every minute and the sender every few seconds, until stopped."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = get_settings()
+    clock = SystemClock()
+    planner, sender = _parts(settings, clock)
+    interval = timedelta(seconds=settings.sender_interval_seconds)
+
+    def plan_job() -> None:
+        stats = planner.run()
+        if stats.inserted:
+            log.info("planned %d new deliveries", stats.inserted)
+
+    def send_job() -> None:
+        stats = sender.drain(wait=time.sleep, until=clock.now() + interval)
+        if stats.claimed:
+            log.info("sent %d, failed %d, deferred %d", stats.sent, stats.failed, stats.deferred)
+
+    scheduler = blocking_scheduler()
+    add_jobs(
+        scheduler,
+        plan_job=plan_job,
+        send_job=send_job,
+        planner_seconds=settings.planner_interval_seconds,
+        sender_seconds=settings.sender_interval_seconds,
+    )
+    log.info("arkbot is running with plan %s (transport %s)", planner.plan.id, settings.transport)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("stopping")
+    finally:
+        sender.close()

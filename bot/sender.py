@@ -1,0 +1,443 @@
+"""The sender: claims due deliveries, checks they still make sense, sends, records.
+
+No worker ever sleeps on a platform's behalf: a 429 reschedules the row after Retry-After
+and pauses the workspace's bucket; 5xx and timeouts back off exponentially with jitter;
+permanent errors fail the row with the platform's reason for the coordinator to see.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.engine import Engine
+
+from bot.compose import Subject, compose
+from bot.messages import Message
+from bot.pacing import TokenBucket
+from bot.transports.base import (
+    PermanentFailure,
+    RateLimited,
+    Recipient,
+    TemporaryFailure,
+    Transport,
+    TransportError,
+)
+from schedules.calendar import WorkCalendar
+from schedules.clock import Clock
+from schedules.events import Nudge
+from schedules.plan import Plan
+from storage.deliveries import Outcome, claim_due, record
+from storage.models import (
+    ActionItem,
+    ActionState,
+    Delivery,
+    DeliveryStatus,
+    Membership,
+    Person,
+    TaskCompletion,
+    Unit,
+    VoConfirmation,
+    table_of,
+)
+
+TASK_NUDGES = frozenset({Nudge.task_open.value, Nudge.reminder.value, Nudge.escalation.value})
+
+
+@dataclass(frozen=True, slots=True)
+class SenderConfig:
+    batch_size: int = 200
+    concurrency: int = 8
+    lease: timedelta = timedelta(seconds=120)
+    max_attempts: int = 6
+    backoff_base: timedelta = timedelta(seconds=30)
+    backoff_max: timedelta = timedelta(hours=1)
+    optional_per_day: int = 1
+    optional_per_week: int = 3
+
+
+@dataclass(slots=True)
+class SendStats:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    expired: int = 0
+
+    def add(self, other: SendStats) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What the sender hands to observers (the simulator, the demo) after each send."""
+
+    delivery: Delivery
+    recipient: Recipient
+    message: Message
+    at: datetime
+
+
+@dataclass(slots=True)
+class _Batch:
+    people: dict[int, Person]
+    units: dict[str, Unit]
+    memberships: set[tuple[int, str, str]]
+    done: set[tuple[str, str]]
+    answered: set[tuple[str, str, int]]
+    items: dict[int, ActionItem]
+    optional_day: dict[int, int] = field(default_factory=dict)
+    optional_week: dict[int, int] = field(default_factory=dict)
+
+
+class Sender:
+    def __init__(
+        self,
+        engine: Engine,
+        plan: Plan,
+        transport: Transport,
+        calendar: WorkCalendar,
+        clock: Clock,
+        bucket: TokenBucket | None = None,
+        config: SenderConfig | None = None,
+        rng: random.Random | None = None,
+        on_sent: Callable[[Sent], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.transport = transport
+        self.calendar = calendar
+        self.clock = clock
+        self.bucket = bucket
+        self.config = config or SenderConfig()
+        self.rng = rng or random.Random()
+        self.on_sent = on_sent
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.config.concurrency, thread_name_prefix="send"
+        )
+        self._milestones = {milestone.id: milestone for milestone in plan.milestones}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def run_once(self, limit: int | None = None) -> SendStats:
+        """Claim and handle one batch of due rows."""
+        wanted = min(limit or self.config.batch_size, self.config.batch_size)
+        if self.bucket is not None:
+            wanted = min(wanted, self.bucket.available())
+        now = self.clock.now()
+        claimed = claim_due(self.engine, now, wanted, self.config.lease)
+        stats = SendStats(claimed=len(claimed))
+        if not claimed:
+            return stats
+        batch = self._load(claimed, now)
+        outcomes: list[Outcome] = []
+        to_send: list[tuple[Delivery, Recipient, Message]] = []
+        for delivery in claimed:
+            outcome = self._check(delivery, batch, now)
+            if outcome is not None:
+                outcomes.append(outcome)
+                continue
+            person = batch.people[delivery.person_id]
+            recipient = _recipient(person)
+            subject = Subject(
+                milestone=self._milestones[delivery.milestone_id],
+                unit_name=batch.units[delivery.unit_id].name
+                if delivery.unit_id in batch.units
+                else None,
+                item=batch.items.get(delivery.subject_id) if delivery.subject_id else None,
+            )
+            today = self.calendar.local_date(now, person.timezone)
+            message = compose(delivery, person.locale, self.plan, subject, today)
+            to_send.append((delivery, recipient, message))
+        results = list(self._pool.map(lambda job: self._send(*job), to_send))
+        outcomes.extend(results)
+        record(self.engine, outcomes)
+        for outcome in outcomes:
+            _count(stats, outcome)
+        return stats
+
+    def drain(self, wait: Callable[[float], None], until: datetime | None = None) -> SendStats:
+        """Send everything due now, waiting for the bucket between batches (never past `until`)."""
+        total = SendStats()
+        while until is None or self.clock.now() < until:
+            stats = self.run_once()
+            total.add(stats)
+            if stats.claimed:
+                continue
+            if self.bucket is not None and self.bucket.available() == 0 and self._has_due():
+                wait(max(self.bucket.seconds_until(1), 0.001))
+                continue
+            break
+        return total
+
+    def _has_due(self) -> bool:
+        table = table_of(Delivery)
+        now = self.clock.now()
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(table.c.id)
+                .where(
+                    table.c.status == DeliveryStatus.pending.value, table.c.next_attempt_at <= now
+                )
+                .limit(1)
+            ).first()
+        return found is not None
+
+    # -- checks before sending --------------------------------------------------------------
+
+    def _check(self, delivery: Delivery, batch: _Batch, now: datetime) -> Outcome | None:
+        assert delivery.id is not None
+        person = batch.people.get(delivery.person_id)
+        if delivery.expires_at is not None and delivery.expires_at <= now:
+            return Outcome(delivery.id, DeliveryStatus.expired, error="too late to make sense")
+        if delivery.milestone_id not in self._milestones:
+            return Outcome(
+                delivery.id, DeliveryStatus.cancelled, error="milestone no longer in the plan"
+            )
+        if person is None or not person.active:
+            return Outcome(
+                delivery.id, DeliveryStatus.cancelled, error="person is no longer active"
+            )
+        if (
+            delivery.nudge != Nudge.escalation.value
+            and delivery.unit_id
+            and ((delivery.person_id, delivery.unit_id, delivery.role) not in batch.memberships)
+        ):
+            return Outcome(delivery.id, DeliveryStatus.cancelled, error="person left the unit")
+        if (
+            delivery.nudge in TASK_NUDGES
+            and (delivery.milestone_id, delivery.unit_id) in batch.done
+        ):
+            return Outcome(delivery.id, DeliveryStatus.cancelled, error="task marked done")
+        if (
+            delivery.nudge == Nudge.vo_question.value
+            and (
+                delivery.milestone_id,
+                delivery.unit_id,
+                delivery.person_id,
+            )
+            in batch.answered
+        ):
+            return Outcome(delivery.id, DeliveryStatus.cancelled, error="already answered")
+        if delivery.nudge == Nudge.checkin.value:
+            item = batch.items.get(delivery.subject_id or -1)
+            if item is None or item.state in (ActionState.done, ActionState.dropped):
+                return Outcome(delivery.id, DeliveryStatus.cancelled, error="action item closed")
+        zone = person.timezone or self.calendar.timezone
+        if not self.calendar.in_send_window(now, zone):
+            return self._defer(delivery, self.calendar.next_send_slot(now, zone), now)
+        if delivery.optional:
+            if person.paused_until is not None and person.paused_until > now:
+                return self._defer(
+                    delivery, self.calendar.next_send_slot(person.paused_until, zone), now
+                )
+            day_count = batch.optional_day.get(person.id or 0, 0)
+            week_count = batch.optional_week.get(person.id or 0, 0)
+            if (
+                day_count >= self.config.optional_per_day
+                or week_count >= self.config.optional_per_week
+            ):
+                today = self.calendar.local_date(now, zone)
+                if week_count >= self.config.optional_per_week:
+                    next_day = today + timedelta(days=7 - today.weekday())
+                else:
+                    next_day = today + timedelta(days=1)
+                slot = self.calendar.send_time(self.calendar.next_working_day(next_day), zone)
+                return self._defer(delivery, slot, now)
+            batch.optional_day[person.id or 0] = day_count + 1
+            batch.optional_week[person.id or 0] = week_count + 1
+        return None
+
+    def _defer(self, delivery: Delivery, at: datetime, now: datetime) -> Outcome:
+        assert delivery.id is not None
+        if delivery.expires_at is not None and at >= delivery.expires_at:
+            return Outcome(delivery.id, DeliveryStatus.expired, error="could not be sent in time")
+        return Outcome(delivery.id, DeliveryStatus.pending, next_attempt_at=at, refund_attempt=True)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _send(self, delivery: Delivery, recipient: Recipient, message: Message) -> Outcome:
+        assert delivery.id is not None
+        if self.bucket is not None:
+            self.bucket.take(1)
+        try:
+            result = self.transport.send(recipient, message)
+        except RateLimited as limited:
+            if self.bucket is not None:
+                self.bucket.pause(limited.retry_after)
+            at = self.clock.now() + timedelta(seconds=limited.retry_after)
+            return Outcome(
+                delivery.id,
+                DeliveryStatus.pending,
+                next_attempt_at=at,
+                error="rate limited",
+                refund_attempt=True,
+            )
+        except PermanentFailure as failure:
+            return Outcome(delivery.id, DeliveryStatus.failed, error=failure.reason)
+        except (TemporaryFailure, TransportError) as failure:
+            return self._retry(delivery, failure.reason)
+        except Exception as error:  # a bug in a transport must not lose the row
+            return self._retry(delivery, f"{type(error).__name__}: {error}")
+        at = self.clock.now()
+        if self.on_sent is not None:
+            self.on_sent(Sent(delivery, recipient, message, at))
+        return Outcome(
+            delivery.id,
+            DeliveryStatus.sent,
+            sent_at=at,
+            platform=result.platform,
+            channel_id=result.channel_id,
+            message_id=result.message_id,
+        )
+
+    def _retry(self, delivery: Delivery, reason: str) -> Outcome:
+        assert delivery.id is not None
+        if delivery.attempts >= self.config.max_attempts:
+            return Outcome(
+                delivery.id,
+                DeliveryStatus.failed,
+                error=f"gave up after {delivery.attempts} attempts: {reason}",
+            )
+        ceiling = min(
+            self.config.backoff_max.total_seconds(),
+            self.config.backoff_base.total_seconds() * 2 ** max(0, delivery.attempts - 1),
+        )
+        delay = self.rng.uniform(ceiling / 2, ceiling)
+        return Outcome(
+            delivery.id,
+            DeliveryStatus.pending,
+            next_attempt_at=self.clock.now() + timedelta(seconds=delay),
+            error=reason,
+        )
+
+    # -- loading what a batch refers to --------------------------------------------------------
+
+    def _load(self, claimed: Sequence[Delivery], now: datetime) -> _Batch:
+        person_ids = {d.person_id for d in claimed}
+        unit_ids = {d.unit_id for d in claimed if d.unit_id}
+        item_ids = {d.subject_id for d in claimed if d.subject_id}
+        pairs = {
+            (d.milestone_id, d.unit_id) for d in claimed if d.unit_id and d.nudge in TASK_NUDGES
+        }
+        people_t = table_of(Person)
+        with self.engine.connect() as connection:
+            people = {
+                row.id: Person.model_validate(dict(row._mapping))
+                for row in connection.execute(select(people_t).where(people_t.c.id.in_(person_ids)))
+            }
+            units_t = table_of(Unit)
+            units = {
+                row.id: Unit.model_validate(dict(row._mapping))
+                for row in connection.execute(select(units_t).where(units_t.c.id.in_(unit_ids)))
+            }
+            members_t = table_of(Membership)
+            memberships = {
+                (row.person_id, row.unit_id, str(row.role))
+                for row in connection.execute(
+                    select(members_t.c.person_id, members_t.c.unit_id, members_t.c.role).where(
+                        members_t.c.person_id.in_(person_ids), members_t.c.active
+                    )
+                )
+            }
+            done_t = table_of(TaskCompletion)
+            done: set[tuple[str, str]] = set()
+            if pairs:
+                done = {
+                    (row.milestone_id, row.unit_id)
+                    for row in connection.execute(
+                        select(done_t.c.milestone_id, done_t.c.unit_id).where(
+                            done_t.c.cycle_id == self.plan.id,
+                            tuple_(done_t.c.milestone_id, done_t.c.unit_id).in_(list(pairs)),
+                        )
+                    )
+                }
+            vo_t = table_of(VoConfirmation)
+            answered = {
+                (row.milestone_id, row.unit_id, row.person_id)
+                for row in connection.execute(
+                    select(vo_t.c.milestone_id, vo_t.c.unit_id, vo_t.c.person_id).where(
+                        vo_t.c.cycle_id == self.plan.id, vo_t.c.person_id.in_(person_ids)
+                    )
+                )
+            }
+            items_t = table_of(ActionItem)
+            items = (
+                {
+                    row.id: ActionItem.model_validate(dict(row._mapping))
+                    for row in connection.execute(select(items_t).where(items_t.c.id.in_(item_ids)))
+                }
+                if item_ids
+                else {}
+            )
+            day_counts, week_counts = self._optional_counts(connection, person_ids, now)
+        return _Batch(people, units, memberships, done, answered, items, day_counts, week_counts)
+
+    def _optional_counts(
+        self, connection: object, person_ids: set[int], now: datetime
+    ) -> tuple[dict[int, int], dict[int, int]]:
+        """Optional nudges already sent today and this week (Monday–Sunday, local)."""
+        table = table_of(Delivery)
+        zone = ZoneInfo(self.calendar.timezone)
+        today = self.calendar.local_date(now)
+        day_start = _local_midnight(today, zone)
+        week_start = _local_midnight(today - timedelta(days=today.weekday()), zone)
+        rows = connection.execute(  # type: ignore[attr-defined]
+            select(table.c.person_id, table.c.sent_at).where(
+                table.c.person_id.in_(person_ids),
+                table.c.optional,
+                table.c.status == DeliveryStatus.sent.value,
+                table.c.sent_at >= week_start,
+            )
+        )
+        day: dict[int, int] = {}
+        week: dict[int, int] = {}
+        for person_id, sent_at in rows:
+            week[person_id] = week.get(person_id, 0) + 1
+            if sent_at >= day_start:
+                day[person_id] = day.get(person_id, 0) + 1
+        return day, week
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _recipient(person: Person) -> Recipient:
+    assert person.id is not None
+    return Recipient(
+        person_id=person.id,
+        email=person.email,
+        name=person.name,
+        locale=person.locale,
+        timezone=person.timezone,
+        slack_user_id=person.slack_user_id,
+        teams_user_id=person.teams_user_id,
+    )
+
+
+def _count(stats: SendStats, outcome: Outcome) -> None:
+    if outcome.status is DeliveryStatus.sent:
+        stats.sent += 1
+    elif outcome.status is DeliveryStatus.failed:
+        stats.failed += 1
+    elif outcome.status is DeliveryStatus.cancelled:
+        stats.cancelled += 1
+    elif outcome.status is DeliveryStatus.expired:
+        stats.expired += 1
+    elif outcome.error == "rate limited":
+        stats.rate_limited += 1
+    elif outcome.refund_attempt:
+        stats.deferred += 1
+    else:
+        stats.retried += 1

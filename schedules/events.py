@@ -1,0 +1,215 @@
+"""From plan to events: what each milestone asks the bot to say, and on which working day.
+
+Events are data before they are jobs: `plan_events` is a pure function of the plan, the
+calendar and the rules, so it is testable without a scheduler or a database. The planner
+expands each event to its recipients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+
+from schedules.calendar import WorkCalendar
+from schedules.plan import Audience, Milestone, MilestoneKind, Plan
+from schedules.timing import Span, resolve
+from storage.models import Role
+
+
+class Nudge(StrEnum):
+    task_open = "task_open"
+    reminder = "reminder"
+    escalation = "escalation"
+    window_open = "window_open"
+    window_reminder = "window_reminder"
+    information = "information"
+    agenda = "agenda"
+    vo_question = "vo_question"
+    checkin = "checkin"
+    pulse = "pulse"
+
+
+class Scope(StrEnum):
+    """Whom one event is for: each person once, each (unit, person), or each open action item."""
+
+    person = "person"
+    unit = "unit"
+    action_item = "action_item"
+    escalation = "escalation"
+
+
+# Deadline reminders, escalations and VO questions always go; the rest count against the cap.
+MANDATORY = frozenset({Nudge.task_open, Nudge.reminder, Nudge.escalation, Nudge.vo_question})
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    reminder_offsets: tuple[int, ...] = (14, 3, 0)
+    escalation_after_days: int = 3
+    checkin_interval_days: int = 28
+    window_reminders: tuple[int, ...] = (7, 14)
+    vo_answer_days: int = 10
+    information_valid_days: int = 14
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    milestone_id: str
+    occurrence: str
+    nudge: Nudge
+    day: date
+    audience: tuple[Audience, ...]
+    scope: Scope
+    expires_on: date
+    due_on: date | None = None
+    optional: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "optional", self.nudge not in MANDATORY)
+
+
+def survey_windows(plan: Plan) -> list[tuple[date, date]]:
+    """The periods when employees are asked to answer the survey: pulses pause then."""
+    windows = []
+    for milestone in plan.milestones:
+        if milestone.kind is MilestoneKind.window and any(
+            audience.role is Role.employee for audience in milestone.audience
+        ):
+            span = resolve(plan, milestone)
+            if span is not None:
+                windows.append((span.starts_on, span.ends_on))
+    return windows
+
+
+def plan_events(plan: Plan, calendar: WorkCalendar, rules: Rules) -> list[Event]:
+    """Every event of the plan, sorted by day; milestones whose date is unknown yield none."""
+    paused = survey_windows(plan)
+    events: list[Event] = []
+    for milestone in plan.milestones:
+        span = resolve(plan, milestone)
+        if span is None:
+            continue
+        events.extend(_milestone_events(plan, milestone, span, calendar, rules, paused))
+    events.sort(key=lambda event: (event.day, event.milestone_id, event.occurrence))
+    return events
+
+
+def _milestone_events(
+    plan: Plan,
+    milestone: Milestone,
+    span: Span,
+    calendar: WorkCalendar,
+    rules: Rules,
+    paused: list[tuple[date, date]],
+) -> list[Event]:
+    audience = tuple(milestone.audience)
+    kind = milestone.kind
+    forward = calendar.next_working_day
+
+    def event(occurrence: str, nudge: Nudge, day: date, expires_on: date, scope: Scope) -> Event:
+        return Event(milestone.id, occurrence, nudge, day, audience, scope, expires_on, span.due_on)
+
+    if kind is MilestoneKind.task:
+        return _task_events(milestone, span, calendar, rules, audience)
+    if kind in (MilestoneKind.information, MilestoneKind.agenda):
+        nudge = Nudge.information if kind is MilestoneKind.information else Nudge.agenda
+        day = forward(span.starts_on)
+        expires = max(span.ends_on, day + timedelta(days=rules.information_valid_days))
+        scope = Scope.person if kind is MilestoneKind.information else Scope.unit
+        return [event("info", nudge, day, expires, scope)]
+    if kind is MilestoneKind.window:
+        opening = forward(span.starts_on)
+        found = [event("open", Nudge.window_open, opening, span.ends_on, Scope.person)]
+        offsets = milestone.window_reminders or rules.window_reminders
+        for offset in sorted(set(offsets))[:2]:
+            day = forward(span.starts_on + timedelta(days=offset))
+            if opening < day <= span.ends_on:
+                found.append(
+                    event(f"w{offset}", Nudge.window_reminder, day, span.ends_on, Scope.person)
+                )
+        return found
+    if kind is MilestoneKind.vo_meeting:
+        day = forward(span.ends_on + timedelta(days=1))
+        confirm_by = milestone.confirm_by.resolve(plan.anchors) if milestone.confirm_by else None
+        expires = max(confirm_by or day, day) + timedelta(days=rules.vo_answer_days)
+        vo_only = tuple(a for a in audience if a.role is Role.vo) or audience
+        return [
+            Event(
+                milestone.id, "vo", Nudge.vo_question, day, vo_only, Scope.unit, expires, confirm_by
+            )
+        ]
+    if kind is MilestoneKind.checkin:
+        leaders = tuple(a for a in audience if a.role is Role.leader) or audience
+        found = []
+        day, number = forward(span.starts_on), 1
+        while day <= span.ends_on:
+            expires = day + timedelta(days=rules.checkin_interval_days - 1)
+            found.append(
+                Event(
+                    milestone.id,
+                    f"ci{number}",
+                    Nudge.checkin,
+                    day,
+                    leaders,
+                    Scope.action_item,
+                    expires,
+                )
+            )
+            day, number = forward(day + timedelta(days=rules.checkin_interval_days)), number + 1
+        return found
+    assert kind is MilestoneKind.pulse
+    assert milestone.pulse is not None
+    found = []
+    day, number = forward(span.starts_on), 1
+    while day <= span.ends_on:
+        if not any(start <= day <= end for start, end in paused):
+            expires = day + timedelta(days=milestone.pulse.open_days - 1)
+            found.append(event(f"p{number}", Nudge.pulse, day, expires, Scope.person))
+        day, number = forward(day + timedelta(days=milestone.pulse.cadence_days)), number + 1
+    return found
+
+
+def _task_events(
+    milestone: Milestone,
+    span: Span,
+    calendar: WorkCalendar,
+    rules: Rules,
+    audience: tuple[Audience, ...],
+) -> list[Event]:
+    assert span.due_on is not None
+    due = span.due_on
+    offsets = milestone.reminder_offsets or rules.reminder_offsets
+    found: list[Event] = []
+    reminder_days: dict[date, int] = {}
+    for offset in sorted(set(offsets), reverse=True):
+        day = calendar.add_working_days(due, -offset)
+        # A reminder that would come before the task opens is replaced by the opening notice.
+        if day >= span.starts_on and day not in reminder_days:
+            reminder_days[day] = offset
+    opening = calendar.next_working_day(span.starts_on)
+    if span.starts_on < due and (not reminder_days or opening < min(reminder_days)):
+        found.append(
+            Event(milestone.id, "open", Nudge.task_open, opening, audience, Scope.unit, due, due)
+        )
+    for day, offset in sorted(reminder_days.items()):
+        found.append(
+            Event(milestone.id, f"r{offset}", Nudge.reminder, day, audience, Scope.unit, due, due)
+        )
+    escalation_day = calendar.add_working_days(due, rules.escalation_after_days)
+    if escalation_day <= due:
+        escalation_day = calendar.next_working_day(due + timedelta(days=1))
+    coordinators = (Audience(role=Role.coordinator),)
+    found.append(
+        Event(
+            milestone.id,
+            "esc",
+            Nudge.escalation,
+            escalation_day,
+            coordinators,
+            Scope.escalation,
+            escalation_day + timedelta(days=30),
+            due,
+        )
+    )
+    return found

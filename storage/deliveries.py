@@ -1,0 +1,144 @@
+"""The deliveries table as a queue: insert once, claim atomically, record the outcome.
+
+Several planners and senders may run against one database. Inserts rely on the unique
+dedupe key (ON CONFLICT DO NOTHING); claims use FOR UPDATE SKIP LOCKED on PostgreSQL and a
+single conditional UPDATE on SQLite, whose writes are serialised anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from storage.models import Delivery, DeliveryStatus, table_of
+
+DELIVERIES: Table = table_of(Delivery)
+_CHUNK = 2000
+
+
+def insert_new(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows whose dedupe key is new; returns how many were new."""
+    if not rows:
+        return 0
+    added = 0
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    with engine.begin() as connection:
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            statement = (
+                insert(DELIVERIES)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                .returning(DELIVERIES.c.id)
+            )
+            # With RETURNING, SQLAlchemy batches the rows into multi-row INSERTs and hands back
+            # only the ids that were new, which counts inserts exactly on both backends.
+            added += len(connection.execute(statement, list(chunk)).all())
+    return added
+
+
+def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
+    """Take up to `limit` due rows (and rows whose sender died mid-lease) for sending."""
+    if limit <= 0:
+        return []
+    table = DELIVERIES
+    due = or_(
+        and_(table.c.status == DeliveryStatus.pending.value, table.c.next_attempt_at <= now),
+        and_(table.c.status == DeliveryStatus.sending.value, table.c.lease_until < now),
+    )
+    candidates = (
+        select(table.c.id).where(due).order_by(table.c.next_attempt_at, table.c.id).limit(limit)
+    )
+    if engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(table)
+        .where(table.c.id.in_(candidates.scalar_subquery()))
+        .where(due)
+        .values(
+            status=DeliveryStatus.sending.value,
+            lease_until=now + lease,
+            attempts=table.c.attempts + 1,
+        )
+        .returning(*table.c)
+    )
+    with engine.begin() as connection:
+        rows = connection.execute(statement).mappings().all()
+    claimed = [Delivery.model_validate(dict(row)) for row in rows]
+    claimed.sort(key=lambda delivery: (delivery.next_attempt_at, delivery.id or 0))
+    return claimed
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one claimed row."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    platform: str | None = None
+    channel_id: str | None = None
+    message_id: str | None = None
+    error: str | None = None
+    # A deferral (frequency cap, pause, outside the window) is not an attempt.
+    refund_attempt: bool = False
+
+
+def record(engine: Engine, outcomes: Iterable[Outcome]) -> None:
+    """Write the outcomes of one batch; only rows still leased (status sending) are touched."""
+    table = DELIVERIES
+    params = []
+    for outcome in outcomes:
+        params.append(
+            {
+                "b_id": outcome.delivery_id,
+                "b_status": outcome.status.value,
+                "b_next": outcome.next_attempt_at,
+                "b_sent_at": outcome.sent_at,
+                "b_platform": outcome.platform,
+                "b_channel": outcome.channel_id,
+                "b_message": outcome.message_id,
+                "b_error": outcome.error[:500] if outcome.error else None,
+                "b_refund": 1 if outcome.refund_attempt else 0,
+            }
+        )
+    if not params:
+        return
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .where(table.c.status == DeliveryStatus.sending.value)
+        .values(
+            status=bindparam("b_status"),
+            next_attempt_at=func.coalesce(
+                bindparam("b_next", type_=table.c.next_attempt_at.type), table.c.next_attempt_at
+            ),
+            sent_at=bindparam("b_sent_at", type_=table.c.sent_at.type),
+            platform=bindparam("b_platform"),
+            channel_id=bindparam("b_channel"),
+            message_id=bindparam("b_message"),
+            error=bindparam("b_error"),
+            lease_until=None,
+            attempts=table.c.attempts - bindparam("b_refund"),
+        )
+    )
+    with engine.begin() as connection:
+        connection.execute(statement, params)
+
+
+def cancel_pending(engine: Engine, *conditions: Any, reason: str) -> int:
+    """Cancel pending rows matching the conditions (their reason went away)."""
+    table = DELIVERIES
+    statement = (
+        update(table)
+        .where(table.c.status == DeliveryStatus.pending.value, *conditions)
+        .values(status=DeliveryStatus.cancelled.value, error=reason)
+    )
+    with engine.begin() as connection:
+        return int(connection.execute(statement).rowcount or 0)
