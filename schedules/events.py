@@ -7,6 +7,7 @@ expands each event to its recipients.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -142,8 +143,7 @@ def _milestone_events(
     if kind is MilestoneKind.checkin:
         leaders = tuple(a for a in audience if a.role is Role.leader) or audience
         found = []
-        day, number = forward(span.starts_on), 1
-        while day <= span.ends_on:
+        for number, day in _cadence(span, rules.checkin_interval_days, forward):
             expires = day + timedelta(days=rules.checkin_interval_days - 1)
             found.append(
                 Event(
@@ -156,18 +156,27 @@ def _milestone_events(
                     expires,
                 )
             )
-            day, number = forward(day + timedelta(days=rules.checkin_interval_days)), number + 1
         return found
     assert kind is MilestoneKind.pulse
     assert milestone.pulse is not None
     found = []
-    day, number = forward(span.starts_on), 1
-    while day <= span.ends_on:
+    for number, day in _cadence(span, milestone.pulse.cadence_days, forward):
         if not any(start <= day <= end for start, end in paused):
             expires = day + timedelta(days=milestone.pulse.open_days - 1)
             found.append(event(f"p{number}", Nudge.pulse, day, expires, Scope.person))
-        day, number = forward(day + timedelta(days=milestone.pulse.cadence_days)), number + 1
     return found
+
+
+def _cadence(
+    span: Span, every_days: int, forward: Callable[[date], date]
+) -> Iterator[tuple[int, date]]:
+    """Numbered days every `every_days` from the span's start; a holiday shift does not drift."""
+    number, nominal = 1, span.starts_on
+    while nominal <= span.ends_on:
+        day = forward(nominal)
+        if day <= span.ends_on:
+            yield number, day
+        number, nominal = number + 1, nominal + timedelta(days=every_days)
 
 
 def _task_events(
