@@ -38,11 +38,25 @@ class PlanInvalid(Exception):
 Loc = tuple[str | int, ...]
 
 
+_TIMING_TAGS = {"day", "window", "deadline", "month", "season", "tbd"}
+
+
+def _is_union_tag(node: yaml.MappingNode, part: str | int) -> bool:
+    """Whether `part` is the tag pydantic puts in a timing's path (the value of its `type`)."""
+    return part in _TIMING_TAGS and any(
+        key.value == "type" and getattr(value, "value", None) == part for key, value in node.value
+    )
+
+
 def _line_of(root: yaml.Node | None, loc: Loc) -> int | None:
     """The 1-based line of the YAML node a validation path points at (or its nearest parent)."""
     node = root
+    tag_skipped: yaml.Node | None = None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
+            if _is_union_tag(node, part) and tag_skipped is not node:
+                tag_skipped = node
+                continue
             for key, value in node.value:
                 if key.value == part:
                     node = value
@@ -62,7 +76,12 @@ def _field(loc: Loc, data: Any) -> str:
     """A readable field path: milestones[3] (survey).when.start."""
     out: list[str] = []
     current = data
+    tag_skipped: Any = None
     for part in loc:
+        is_tag = part in _TIMING_TAGS and isinstance(current, dict) and current.get("type") == part
+        if is_tag and tag_skipped is not current:
+            tag_skipped = current  # pydantic's union tag, not the key of the same name
+            continue
         if isinstance(part, int):
             label = f"[{part}]"
             if isinstance(current, list) and 0 <= part < len(current):
@@ -87,6 +106,20 @@ def _field(loc: Loc, data: Any) -> str:
     return "".join(out) or "(file)"
 
 
+class _PlanLoader(yaml.SafeLoader):
+    """SafeLoader that keeps an impossible date (2023-13-01) as text, for the model to report."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_PlanLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def _parse_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -97,7 +130,7 @@ def _parse_yaml(text: str, file: str) -> tuple[yaml.Node | None, Any]:
         raise PlanInvalid([PlanIssue(file, line, "(yaml)", f"not valid YAML: {problem}")]) from None
     if root is None:
         raise PlanInvalid([PlanIssue(file, None, "(file)", "the plan file is empty")])
-    loader = yaml.SafeLoader(text)
+    loader = _PlanLoader(text)
     try:
         data = loader.construct_document(root)
     finally:
@@ -119,6 +152,7 @@ def _semantic_issues(plan: Plan, root: yaml.Node | None, data: Any, file: str) -
     ids = set(counts)
     for index, milestone in enumerate(plan.milestones):
         base: Loc = ("milestones", index)
+        first_issue = len(issues)
         if counts[milestone.id] > 1:
             add((*base, "id"), f"milestone id {milestone.id!r} is used more than once")
         for related_index, related in enumerate(milestone.related):
@@ -128,7 +162,7 @@ def _semantic_issues(plan: Plan, root: yaml.Node | None, data: Any, file: str) -
             if expr.anchor is not None and expr.anchor not in plan.anchors:
                 known = ", ".join(sorted(plan.anchors)) or "none are defined"
                 add((*base, *name), f"unknown anchor {expr.anchor!r} (anchors: {known})")
-        if any(issue.severity == "error" for issue in issues):
+        if any(issue.severity == "error" for issue in issues[first_issue:]):
             continue
         when = milestone.when
         span = resolve(plan, milestone)

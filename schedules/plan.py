@@ -111,7 +111,7 @@ class YearMonth(Strict):
             return value
         if isinstance(value, str):
             match = _YEAR_MONTH.match(value.strip())
-            if match:
+            if match and 1 <= int(match.group(2)) <= 12:
                 return cls(year=int(match.group(1)), month=int(match.group(2)))
         raise ValueError(f"{value!r} is not a month: write YYYY-MM, for example 2023-10")
 
@@ -263,6 +263,16 @@ class Milestone(Strict):
 class SeasonBounds(Strict):
     start: str = Field(pattern=_MONTH_DAY.pattern)
     end: str = Field(pattern=_MONTH_DAY.pattern)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _day_of_year(cls, value: str) -> str:
+        month, day = (int(part) for part in value.split("-"))
+        try:
+            date(2023, month, day)  # not a leap year: 02-29 would fail three years in four
+        except ValueError:
+            raise ValueError(f"{value!r} is not a day of the year (MM-DD)") from None
+        return value
 
     def resolve(self, year: int) -> tuple[date, date]:
         start_month, start_day = (int(part) for part in self.start.split("-"))
