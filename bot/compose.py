@@ -10,7 +10,8 @@ from bot.messages import ActionId, Button, Message, MessageKind
 from schedules.events import Nudge
 from schedules.plan import Milestone, Plan
 from schedules.timing import resolve
-from storage.models import ActionItem, Delivery
+from storage.deliveries import Claimed
+from storage.models import ActionItem
 
 _KIND = {
     Nudge.task_open: MessageKind.reminder,
@@ -51,7 +52,7 @@ class Subject:
     item: ActionItem | None = None
 
 
-def compose(delivery: Delivery, locale: str, plan: Plan, subject: Subject, today: date) -> Message:
+def compose(delivery: Claimed, locale: str, plan: Plan, subject: Subject, today: date) -> Message:
     locale = normalise_locale(locale)
     nudge = Nudge(delivery.nudge)
     kind = _KIND[nudge]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
@@ -32,7 +33,7 @@ from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
 from schedules.events import Nudge
 from schedules.plan import Plan
-from storage.deliveries import Outcome, claim_due, record
+from storage.deliveries import Claimed, Outcome, claim_due, record
 from storage.models import (
     ActionItem,
     ActionState,
@@ -81,16 +82,23 @@ class SendStats:
 class Sent:
     """What the sender hands to observers (the simulator, the demo) after each send."""
 
-    delivery: Delivery
+    delivery: Claimed
     recipient: Recipient
     message: Message
     at: datetime
 
 
 @dataclass(slots=True)
+class _Pending:
+    decided: list[Outcome]
+    futures: list[Future[Outcome]]
+
+
+@dataclass(slots=True)
 class _Batch:
-    people: dict[int, Person]
-    units: dict[str, Unit]
+    people: dict[int, Recipient]  # active people only
+    paused_until: dict[int, datetime]
+    units: dict[str, str]
     memberships: set[tuple[int, str, str]]
     done: set[tuple[str, str]]
     answered: set[tuple[str, str, int]]
@@ -130,7 +138,40 @@ class Sender:
         self._pool.shutdown(wait=True)
 
     def run_once(self, limit: int | None = None) -> SendStats:
-        """Claim and handle one batch of due rows."""
+        """Claim and handle one batch of due rows, waiting for its sends."""
+        stats, pending = self._start_batch(limit)
+        if pending is not None:
+            stats.add(self._finish_batch(pending))
+        return stats
+
+    def drain(self, wait: Callable[[float], None], until: datetime | None = None) -> SendStats:
+        """Send everything due now, waiting for the bucket between batches (never past `until`).
+
+        Batches overlap: while one batch's messages are on the wire, the next is claimed and
+        composed, so the database work hides behind the network.
+        """
+        total = SendStats()
+        in_flight: _Pending | None = None
+        try:
+            while until is None or self.clock.now() < until:
+                stats, pending = self._start_batch(None)
+                total.add(stats)
+                if in_flight is not None:
+                    total.add(self._finish_batch(in_flight))
+                    in_flight = None
+                in_flight = pending
+                if stats.claimed:
+                    continue
+                if self.bucket is not None and self.bucket.available() == 0 and self._has_due():
+                    wait(max(self.bucket.seconds_until(1), 0.001))
+                    continue
+                break
+        finally:
+            if in_flight is not None:
+                total.add(self._finish_batch(in_flight))
+        return total
+
+    def _start_batch(self, limit: int | None) -> tuple[SendStats, _Pending | None]:
         wanted = min(limit or self.config.batch_size, self.config.batch_size)
         if self.bucket is not None:
             wanted = min(wanted, self.bucket.available())
@@ -138,47 +179,33 @@ class Sender:
         claimed = claim_due(self.engine, now, wanted, self.config.lease)
         stats = SendStats(claimed=len(claimed))
         if not claimed:
-            return stats
+            return stats, None
         batch = self._load(claimed, now)
-        outcomes: list[Outcome] = []
-        to_send: list[tuple[Delivery, Recipient, Message]] = []
+        decided: list[Outcome] = []
+        futures: list[Future[Outcome]] = []
         for delivery in claimed:
             outcome = self._check(delivery, batch, now)
             if outcome is not None:
-                outcomes.append(outcome)
+                decided.append(outcome)
                 continue
             person = batch.people[delivery.person_id]
-            recipient = _recipient(person)
             subject = Subject(
                 milestone=self._milestones[delivery.milestone_id],
-                unit_name=batch.units[delivery.unit_id].name
-                if delivery.unit_id in batch.units
-                else None,
+                unit_name=batch.units.get(delivery.unit_id or ""),
                 item=batch.items.get(delivery.subject_id) if delivery.subject_id else None,
             )
             today = self.calendar.local_date(now, person.timezone)
             message = compose(delivery, person.locale, self.plan, subject, today)
-            to_send.append((delivery, recipient, message))
-        results = list(self._pool.map(lambda job: self._send(*job), to_send))
-        outcomes.extend(results)
+            futures.append(self._pool.submit(self._send, delivery, person, message))
+        return stats, _Pending(decided, futures)
+
+    def _finish_batch(self, pending: _Pending) -> SendStats:
+        outcomes = pending.decided + [future.result() for future in pending.futures]
         record(self.engine, outcomes)
+        stats = SendStats()
         for outcome in outcomes:
             _count(stats, outcome)
         return stats
-
-    def drain(self, wait: Callable[[float], None], until: datetime | None = None) -> SendStats:
-        """Send everything due now, waiting for the bucket between batches (never past `until`)."""
-        total = SendStats()
-        while until is None or self.clock.now() < until:
-            stats = self.run_once()
-            total.add(stats)
-            if stats.claimed:
-                continue
-            if self.bucket is not None and self.bucket.available() == 0 and self._has_due():
-                wait(max(self.bucket.seconds_until(1), 0.001))
-                continue
-            break
-        return total
 
     def _has_due(self) -> bool:
         table = table_of(Delivery)
@@ -195,7 +222,7 @@ class Sender:
 
     # -- checks before sending --------------------------------------------------------------
 
-    def _check(self, delivery: Delivery, batch: _Batch, now: datetime) -> Outcome | None:
+    def _check(self, delivery: Claimed, batch: _Batch, now: datetime) -> Outcome | None:
         assert delivery.id is not None
         person = batch.people.get(delivery.person_id)
         if delivery.expires_at is not None and delivery.expires_at <= now:
@@ -204,7 +231,7 @@ class Sender:
             return Outcome(
                 delivery.id, DeliveryStatus.cancelled, error="milestone no longer in the plan"
             )
-        if person is None or not person.active:
+        if person is None:
             return Outcome(
                 delivery.id, DeliveryStatus.cancelled, error="person is no longer active"
             )
@@ -237,12 +264,11 @@ class Sender:
         if not self.calendar.in_send_window(now, zone):
             return self._defer(delivery, self.calendar.next_send_slot(now, zone), now)
         if delivery.optional:
-            if person.paused_until is not None and person.paused_until > now:
-                return self._defer(
-                    delivery, self.calendar.next_send_slot(person.paused_until, zone), now
-                )
-            day_count = batch.optional_day.get(person.id or 0, 0)
-            week_count = batch.optional_week.get(person.id or 0, 0)
+            paused_until = batch.paused_until.get(person.person_id)
+            if paused_until is not None and paused_until > now:
+                return self._defer(delivery, self.calendar.next_send_slot(paused_until, zone), now)
+            day_count = batch.optional_day.get(person.person_id, 0)
+            week_count = batch.optional_week.get(person.person_id, 0)
             if (
                 day_count >= self.config.optional_per_day
                 or week_count >= self.config.optional_per_week
@@ -254,11 +280,11 @@ class Sender:
                     next_day = today + timedelta(days=1)
                 slot = self.calendar.send_time(self.calendar.next_working_day(next_day), zone)
                 return self._defer(delivery, slot, now)
-            batch.optional_day[person.id or 0] = day_count + 1
-            batch.optional_week[person.id or 0] = week_count + 1
+            batch.optional_day[person.person_id] = day_count + 1
+            batch.optional_week[person.person_id] = week_count + 1
         return None
 
-    def _defer(self, delivery: Delivery, at: datetime, now: datetime) -> Outcome:
+    def _defer(self, delivery: Claimed, at: datetime, now: datetime) -> Outcome:
         assert delivery.id is not None
         if delivery.expires_at is not None and at >= delivery.expires_at:
             return Outcome(delivery.id, DeliveryStatus.expired, error="could not be sent in time")
@@ -266,7 +292,7 @@ class Sender:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _send(self, delivery: Delivery, recipient: Recipient, message: Message) -> Outcome:
+    def _send(self, delivery: Claimed, recipient: Recipient, message: Message) -> Outcome:
         assert delivery.id is not None
         if self.bucket is not None:
             self.bucket.take(1)
@@ -301,7 +327,7 @@ class Sender:
             message_id=result.message_id,
         )
 
-    def _retry(self, delivery: Delivery, reason: str) -> Outcome:
+    def _retry(self, delivery: Claimed, reason: str) -> Outcome:
         assert delivery.id is not None
         if delivery.attempts >= self.config.max_attempts:
             return Outcome(
@@ -323,7 +349,7 @@ class Sender:
 
     # -- loading what a batch refers to --------------------------------------------------------
 
-    def _load(self, claimed: Sequence[Delivery], now: datetime) -> _Batch:
+    def _load(self, claimed: Sequence[Claimed], now: datetime) -> _Batch:
         person_ids = {d.person_id for d in claimed}
         unit_ids = {d.unit_id for d in claimed if d.unit_id}
         item_ids = {d.subject_id for d in claimed if d.subject_id}
@@ -331,15 +357,21 @@ class Sender:
             (d.milestone_id, d.unit_id) for d in claimed if d.unit_id and d.nudge in TASK_NUDGES
         }
         people_t = table_of(Person)
+        units_t = table_of(Unit)
         with self.engine.connect() as connection:
-            people = {
-                row.id: Person.model_validate(dict(row._mapping))
-                for row in connection.execute(select(people_t).where(people_t.c.id.in_(person_ids)))
-            }
-            units_t = table_of(Unit)
+            people: dict[int, Recipient] = {}
+            paused_until: dict[int, datetime] = {}
+            for row in connection.execute(
+                select(people_t).where(people_t.c.id.in_(person_ids), people_t.c.active)
+            ):
+                people[row.id] = _recipient(row)
+                if row.paused_until is not None:
+                    paused_until[row.id] = row.paused_until
             units = {
-                row.id: Unit.model_validate(dict(row._mapping))
-                for row in connection.execute(select(units_t).where(units_t.c.id.in_(unit_ids)))
+                row.id: row.name
+                for row in connection.execute(
+                    select(units_t.c.id, units_t.c.name).where(units_t.c.id.in_(unit_ids))
+                )
             }
             members_t = table_of(Membership)
             memberships = {
@@ -381,7 +413,9 @@ class Sender:
                 else {}
             )
             day_counts, week_counts = self._optional_counts(connection, person_ids, now)
-        return _Batch(people, units, memberships, done, answered, items, day_counts, week_counts)
+        return _Batch(
+            people, paused_until, units, memberships, done, answered, items, day_counts, week_counts
+        )
 
     def _optional_counts(
         self, connection: object, person_ids: set[int], now: datetime
@@ -413,8 +447,7 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def _recipient(person: Person) -> Recipient:
-    assert person.id is not None
+def _recipient(person: Any) -> Recipient:
     return Recipient(
         person_id=person.id,
         email=person.email,

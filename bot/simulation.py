@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from bot.sender import Sender, SenderConfig, Sent, SendStats
-from bot.transports.base import Recipient, SendResult
 from bot.messages import Message
+from bot.sender import Sender, SenderConfig, SendStats, Sent
+from bot.transports.base import Recipient, SendResult
 from schedules.calendar import WorkCalendar
 from schedules.clock import FrozenClock
 from schedules.events import Nudge, Rules

@@ -42,7 +42,37 @@ def insert_new(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
     return added
 
 
-def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed delivery row: a plain record, cheap to build for thousands of rows a second."""
+
+    id: int
+    dedupe_key: str
+    cycle_id: str
+    milestone_id: str
+    occurrence: str
+    person_id: int
+    unit_id: str | None
+    role: str
+    nudge: str
+    optional: bool
+    subject_id: int | None
+    workspace: str
+    status: str
+    attempts: int
+    due_at: datetime
+    next_attempt_at: datetime
+    expires_at: datetime | None
+    lease_until: datetime | None
+    sent_at: datetime | None
+    platform: str | None
+    channel_id: str | None
+    message_id: str | None
+    error: str | None
+    created_at: datetime
+
+
+def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
     """Take up to `limit` due rows (and rows whose sender died mid-lease) for sending."""
     if limit <= 0:
         return []
@@ -69,8 +99,8 @@ def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> li
     )
     with engine.begin() as connection:
         rows = connection.execute(statement).mappings().all()
-    claimed = [Delivery.model_validate(dict(row)) for row in rows]
-    claimed.sort(key=lambda delivery: (delivery.next_attempt_at, delivery.id or 0))
+    claimed = [Claimed(**row) for row in rows]
+    claimed.sort(key=lambda delivery: (delivery.next_attempt_at, delivery.id))
     return claimed
 
 

@@ -19,6 +19,8 @@ from sqlmodel import SQLModel
 
 from storage.db import make_engine, upgrade
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 POSTGRES_URL = os.environ.get(
     "ARKBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -66,7 +66,7 @@ def run_due(
         ),
     ] = None,
 ) -> None:
-    """Plan and send everything due now, then exit (for cron; running it twice sends nothing new)."""
+    """Plan and send everything due now, then exit (for cron; a second run sends nothing new)."""
     clock: Clock = SystemClock()
     if now is not None:
         try:

@@ -1,0 +1,29 @@
+"""Pytest fixtures for the fake Slack Web API.
+
+Make them available everywhere with one line in ``tests/conftest.py``:
+
+    pytest_plugins = ["tests.fakes.fixtures"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from slack_sdk import WebClient
+
+from tests.fakes.slack_api import FakeSlackAPI
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlackAPI]:
+    """A started fake Slack Web API with an empty directory; add people with ``add_user``."""
+    with FakeSlackAPI() as api:
+        yield api
+        assert not api.errors, f"the fake Slack API itself failed: {api.errors!r}"
+
+
+@pytest.fixture
+def fake_slack_client(fake_slack: FakeSlackAPI) -> WebClient:
+    """A real WebClient pointed at `fake_slack`, authorised, with no retry handlers."""
+    return WebClient(token=fake_slack.token, base_url=fake_slack.url, retry_handlers=[], timeout=5)
