@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
@@ -11,7 +12,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from bot.messages import Message
 from bot.runtime import calendar_from, rules_from, sender_config_from
 from bot.simulation import SentRecord, simulate
 from bot.transports.base import Recipient
+from bot.transports.console import render_panel
 from schedules.plan import Plan
 from schedules.timing import resolve
 from storage.directory import OrgImportError, parse_org_csv, read_org_file
@@ -123,7 +124,13 @@ def demo_command(
     ] = 2023,
     show: Annotated[
         int, typer.Option("--show", help="How many example messages to show in full.")
-    ] = 6,
+    ] = 4,
+    pace: Annotated[
+        float,
+        typer.Option(
+            "--pace", help="Seconds to linger on each day with news (0 = as fast as possible)."
+        ),
+    ] = 0.0,
 ) -> None:
     """The whole 2023–2025 cycle for a sample faculty, on the console: no tokens, no network."""
     settings = get_settings()
@@ -131,50 +138,60 @@ def demo_command(
     org_text = _read_org(SAMPLE_ORG)
     start, end = _cycle_bounds(plan)
     console = Console()
-    console.rule(t(lang, "demo.title", org=plan.name.get(lang)))
+    if pace is None:
+        pace = 0.05 if console.is_terminal else 0.0
+    console.rule(t(lang, "demo.title", plan=plan.name.get(lang)))
+    console.print(t(lang, "demo.intro", people=_count_people(org_text)), highlight=False)
     examples: list[tuple[Recipient, Message]] = []
     seen_kinds: set[str] = set()
 
     def forward(recipient: Recipient, message: Message) -> None:
-        key = message.kind.value + message.locale
-        if len(examples) < show and key not in seen_kinds:
-            seen_kinds.add(key)
+        if len(examples) < show and message.kind.value not in seen_kinds:
+            seen_kinds.add(message.kind.value)
             examples.append((recipient, message))
 
     counts: Counter[str] = Counter()
+    people: set[str] = set()
     per_unit: dict[str, Counter[str]] = defaultdict(Counter)
-    summary: dict[str, object] = {}
+    today: dict[tuple[str, str], list[SentRecord]] = {}
+    summary: dict[str, dict[str, object]] = {}
 
     def on_record(record: SentRecord) -> None:
         counts[record.kind] += 1
-        counts["people:" + record.recipient] = 1
+        people.add(record.recipient)
         if record.unit_id:
             per_unit[record.unit_id][record.kind] += 1
+        today.setdefault((record.milestone, record.kind), []).append(record)
 
-    total_days = (end - start).days + 1
     with Progress(
         TextColumn("[bold blue]{task.description}"),
         BarColumn(),
         TextColumn("{task.fields[day]}"),
-        TextColumn("{task.fields[sent]} msgs"),
+        TextColumn("[green]{task.fields[sent]}[/green] ✉"),
         TimeElapsedColumn(),
         console=console,
-        transient=False,
     ) as progress:
         task = progress.add_task(
             t(lang, "demo.progress", start=format_day(start, lang), end=format_day(end, lang)),
-            total=total_days,
+            total=(end - start).days + 1,
             day="",
             sent=0,
         )
 
         def on_day(day: date) -> None:
-            progress.update(
-                task,
-                advance=1,
-                day=format_day(day, lang),
-                sent=sum(value for key, value in counts.items() if not key.startswith("people:")),
-            )
+            for (milestone_id, kind), records in today.items():
+                title = plan.milestone(milestone_id).title.get(lang)
+                roles = Counter(t(lang, f"role.{record.role}") for record in records)
+                who = ", ".join(f"{role} ×{n}" for role, n in roles.most_common())
+                progress.console.print(
+                    f"[dim]{format_day(day, lang):>18}[/dim]  {_ICONS.get(kind, '•')} "
+                    f"[bold]{t(lang, f'demo.kind.{kind}')}[/bold]: {title} [dim]→ {who}[/dim]",
+                    highlight=False,
+                )
+            if today and pace:
+                time.sleep(pace)
+            today.clear()
+            progress.update(task, advance=1, day=format_day(day, lang), sent=sum(counts.values()))
 
         result = simulate(
             plan,
@@ -190,46 +207,54 @@ def demo_command(
             on_day=on_day,
             engine_hook=lambda engine: summary.update(_unit_summary(engine, plan)),
         )
+    console.rule(t(lang, "demo.examples"))
     for recipient, message in examples:
-        body = f"[bold]{message.headline}[/bold]\n{message.body}"
-        if message.context:
-            body += f"\n[dim]{message.context}[/dim]"
-        if message.buttons:
-            body += "\n" + "  ".join(
-                f"[reverse] {button.label} [/reverse]" for button in message.buttons
-            )
-        console.print(
-            Panel(
-                body, title=f"→ {recipient.name} <{recipient.email}>", title_align="left", width=88
-            )
-        )
+        console.print(render_panel(recipient, message))
     table = Table(title=t(lang, "demo.summary_title"))
     for key in ("col_unit", "col_tasks", "col_late", "col_vo", "col_reminders", "col_sent"):
         table.add_column(t(lang, f"demo.{key}"), justify="left" if key == "col_unit" else "right")
-    for unit_id, row in sorted(summary.items()):
-        assert isinstance(row, dict)
+    for unit_id, row in sorted(summary.items(), key=lambda item: str(item[1]["name"])):
         kinds = per_unit.get(unit_id, Counter())
+        asked = kinds["vo_question"]
         table.add_row(
             str(row["name"]),
             f"{row['on_time']}/{row['tasks']}",
             str(row["late"]),
-            f"{row['vo_yes']}/{row['vo_asked']}",
+            f"{row['vo_yes']}/{asked}" if asked else "–",
             str(kinds["reminder"] + kinds["task_open"]),
             str(sum(kinds.values())),
         )
     console.print(table)
-    people = sum(1 for key in counts if key.startswith("people:"))
     console.print(
         t(
             lang,
             "demo.totals",
             sent=result.stats.sent,
-            people=people,
+            people=len(people),
             reminders=counts["reminder"] + counts["task_open"],
             escalations=counts["escalation"],
             failed=result.stats.failed,
-        )
+        ),
+        highlight=False,
     )
+
+
+_ICONS = {
+    "task_open": "📝",
+    "reminder": "⏰",
+    "escalation": "🚩",
+    "window_open": "📣",
+    "window_reminder": "📣",
+    "information": "ℹ️ ",
+    "agenda": "🗂 ",
+    "vo_question": "🦺",
+    "checkin": "🔁",
+    "pulse": "💬",
+}
+
+
+def _count_people(org_csv: str) -> int:
+    return len(parse_org_csv(org_csv).people)
 
 
 def _cycle_bounds(plan: Plan) -> tuple[date, date]:
@@ -238,34 +263,38 @@ def _cycle_bounds(plan: Plan) -> tuple[date, date]:
 
 
 def _unit_summary(engine: Engine, plan: Plan) -> dict[str, dict[str, object]]:
-    """Per unit with a leader: tasks done on time / late, VO involvement confirmed."""
-    tasks = {m.id: resolve(plan, m) for m in plan.milestones if m.kind == "task"}
-    vo_points = [m.id for m in plan.milestones if m.kind == "vo_meeting" and resolve(plan, m)]
-    units_t = table_of(Unit)
-    done_t = table_of(TaskCompletion)
-    vo_t = table_of(VoConfirmation)
+    """Per unit: the leader tasks that apply at its level, done on time or not; VO answers."""
+    tasks = [m for m in plan.milestones if m.kind == "task" and resolve(plan, m) is not None]
+    units_t, done_t, vo_t = table_of(Unit), table_of(TaskCompletion), table_of(VoConfirmation)
     with engine.connect() as connection:
-        units = {
-            row.id: row for row in connection.execute(select(units_t).where(units_t.c.level >= 2))
+        units = list(connection.execute(select(units_t).where(units_t.c.level >= 2)))
+        done = {
+            (row.milestone_id, row.unit_id): row.done_on
+            for row in connection.execute(select(done_t))
         }
-        done = list(connection.execute(select(done_t)))
-        vo = list(connection.execute(select(vo_t)))
-    summary: dict[str, dict[str, object]] = {}
-    for unit_id, unit in units.items():
-        unit_done = [row for row in done if row.unit_id == unit_id]
-        on_time = sum(
-            1
-            for row in unit_done
-            if (span := tasks.get(row.milestone_id)) and span.due_on and row.done_on <= span.due_on
+        vo_yes = Counter(
+            row.unit_id
+            for row in connection.execute(select(vo_t))
+            if row.answer == VoAnswer.yes.value
         )
-        known_tasks = sum(1 for span in tasks.values() if span is not None)
-        unit_vo = [row for row in vo if row.unit_id == unit_id]
-        summary[unit_id] = {
+    summary: dict[str, dict[str, object]] = {}
+    for unit in units:
+        applicable = [
+            m
+            for m in tasks
+            if any(a.role == "leader" and a.level in (None, unit.level) for a in m.audience)
+        ]
+        on_time = 0
+        for milestone in applicable:
+            span = resolve(plan, milestone)
+            done_on = done.get((milestone.id, unit.id))
+            if span is not None and span.due_on and done_on is not None and done_on <= span.due_on:
+                on_time += 1
+        summary[unit.id] = {
             "name": unit.name,
-            "tasks": known_tasks,
+            "tasks": len(applicable),
             "on_time": on_time,
-            "late": known_tasks - on_time,
-            "vo_yes": sum(1 for row in unit_vo if row.answer == VoAnswer.yes.value),
-            "vo_asked": len(vo_points),
+            "late": len(applicable) - on_time,
+            "vo_yes": vo_yes[unit.id],
         }
     return summary

@@ -14,6 +14,7 @@ for tests and fast simulations. Text is shown literally (no Rich markup is inter
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -44,13 +45,28 @@ def buttons_line(buttons: list[Button]) -> Text:
     return line
 
 
+_BOLD = re.compile(r"\*([^*\n]+)\*")
+
+
+def mrkdwn_text(text: str, style: str = "") -> Text:
+    """Slack's *bold* shown as bold in the terminal; everything else literally."""
+    out = Text(style=style)
+    position = 0
+    for match in _BOLD.finditer(text):
+        out.append(text[position : match.start()])
+        out.append(match.group(1), style="bold")
+        position = match.end()
+    out.append(text[position:])
+    return out
+
+
 def render_panel(recipient: Recipient, message: Message) -> Panel:
     """The message as a Rich panel titled with the recipient."""
     parts: list[RenderableType] = []
     if message.headline:
         parts.append(Text(message.headline, style="bold"))
     if message.body:
-        parts.append(Text(message.body))
+        parts.append(mrkdwn_text(message.body))
     if message.context:
         parts.append(Text(message.context, style="dim"))
     if message.buttons:
