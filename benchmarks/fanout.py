@@ -131,7 +131,6 @@ def _example_payload() -> dict[str, Any]:
     plan = _plan()
     row = Claimed(
         id=1,
-        dedupe_key="x",
         cycle_id=plan.id,
         milestone_id="news",
         occurrence="info",
@@ -142,18 +141,9 @@ def _example_payload() -> dict[str, Any]:
         optional=True,
         subject_id=None,
         workspace="default",
-        status="sending",
         attempts=1,
-        due_at=SEND_AT,
         next_attempt_at=SEND_AT,
         expires_at=None,
-        lease_until=None,
-        sent_at=None,
-        platform=None,
-        channel_id=None,
-        message_id=None,
-        error=None,
-        created_at=SEND_AT,
     )
     message = compose(row, "nb", plan, Subject(plan.milestones[0], "Department 1"), SEND_AT.date())
     return render_payload(message)
@@ -285,8 +275,6 @@ def pacing(people: int, concurrency: int, url: str | None, per_minute: int = 600
     exactly_one = sum(1 for n in per_channel.values() if n == 1)
     print(f"    sustained rate            : {rate:7.1f} /min  ({share:.1%}; target ≥ 95 %)")
     print(f"    answered 429              : {limited} of {calls} ({limited_share:.2%}; < 1 %)")
-        f"    answered 429              : {limited} of {calls} calls ({limited_share:.2%}; < 1 %)"
-    )
     print(f"    recipients with exactly 1 : {exactly_one} of {len(per_channel)} recipients")
     print(f"    virtual duration          : {elapsed / 60:7.1f} min, wall clock {wall:.1f} s")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from bot.i18n.catalog import format_day, normalise_locale, t
 from bot.messages import ActionId, Button, Message, MessageKind
@@ -26,7 +27,9 @@ _KIND = {
     Nudge.pulse: MessageKind.pulse_question,
 }
 
-_BUTTONS: dict[MessageKind, tuple[tuple[ActionId, str | None], ...]] = {
+Style = Literal["primary", "danger"] | None
+
+_BUTTONS: dict[MessageKind, tuple[tuple[ActionId, Style], ...]] = {
     MessageKind.reminder: ((ActionId.task_done, "primary"), (ActionId.task_snooze, None)),
     MessageKind.vo_question: (
         (ActionId.vo_yes, "primary"),
@@ -53,59 +56,99 @@ class Subject:
 
 
 def compose(delivery: Claimed, locale: str, plan: Plan, subject: Subject, today: date) -> Message:
-    locale = normalise_locale(locale)
-    nudge = Nudge(delivery.nudge)
-    kind = _KIND[nudge]
-    milestone = subject.milestone
-    span = resolve(plan, milestone)
-    title = milestone.title.get(locale)
-    details = milestone.details.get(locale) + "\n" if milestone.details else ""
-    due = span.due_on if span else None
-    end = span.ends_on if span else None
-    values = {
-        "title": title,
-        "details": details,
-        "due": format_day(due, locale) if due else "",
-        "end": format_day(end, locale) if end else "",
-        "left": _left(due, today, locale) if due else "",
-        "unit": subject.unit_name or delivery.unit_id or "",
-        "period": _period(span.starts_on, span.ends_on, locale) if span else "",
-        "item": subject.item.title if subject.item else "",
-        "item_due": (
-            t(locale, "item_due", due=format_day(subject.item.due_on, locale))
-            if subject.item and subject.item.due_on
-            else ""
-        ),
-        "questions": _questions(milestone, locale),
-    }
-    if nudge is Nudge.vo_question and milestone.confirm_by is not None:
-        values["due"] = format_day(milestone.confirm_by.resolve(plan.anchors), locale)
-    headline = t(locale, f"nudge.{nudge.value}.headline", **values)
-    body = t(locale, f"nudge.{nudge.value}.body", **values).strip()
-    unit = subject.unit_name or delivery.unit_id
-    context = (
-        t(locale, "context.phase", phase=milestone.phase, unit=unit)
-        if unit
-        else t(locale, "context.phase_only", phase=milestone.phase)
-    )
-    buttons = [
-        Button(
-            action=action,
-            label=t(locale, f"button.{action.value}"),
-            value=str(delivery.id),
-            style=style,
+    """The message for one delivery, in the recipient's language."""
+    return Composer(plan).compose(delivery, locale, subject, today)
+
+
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    kind: MessageKind
+    headline: str
+    body: str
+    context: str
+    buttons: tuple[tuple[ActionId, str, Style], ...]
+
+
+class Composer:
+    """Composes messages for one plan; a fan-out's thousands of identical texts are made once."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._cache: dict[tuple[object, ...], _Texts] = {}
+
+    def compose(self, delivery: Claimed, locale: str, subject: Subject, today: date) -> Message:
+        locale = normalise_locale(locale)
+        item = subject.item
+        key = (
+            subject.milestone.id,
+            delivery.nudge,
+            locale,
+            subject.unit_name or delivery.unit_id,
+            (item.id, item.title, item.due_on) if item else None,
+            today,
         )
-        for action, style in _BUTTONS.get(kind, ())
-    ]
-    return Message(
-        kind=kind,
-        locale=locale,
-        headline=headline,
-        body=body,
-        context=context,
-        buttons=buttons,
-        delivery_id=delivery.id,
-    )
+        texts = self._cache.get(key)
+        if texts is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            texts = self._cache[key] = self._texts(delivery, locale, subject, today)
+        value = str(delivery.id)
+        return Message.model_construct(
+            kind=texts.kind,
+            locale=locale,
+            headline=texts.headline,
+            body=texts.body,
+            context=texts.context,
+            buttons=[
+                Button.model_construct(action=action, label=label, value=value, style=style)
+                for action, label, style in texts.buttons
+            ],
+            delivery_id=delivery.id,
+        )
+
+    def _texts(self, delivery: Claimed, locale: str, subject: Subject, today: date) -> _Texts:
+        plan = self.plan
+        nudge = Nudge(delivery.nudge)
+        kind = _KIND[nudge]
+        milestone = subject.milestone
+        span = resolve(plan, milestone)
+        due = span.due_on if span else None
+        end = span.ends_on if span else None
+        item = subject.item
+        values = {
+            "title": milestone.title.get(locale),
+            "details": milestone.details.get(locale) + "\n" if milestone.details else "",
+            "due": format_day(due, locale) if due else "",
+            "end": format_day(end, locale) if end else "",
+            "left": _left(due, today, locale) if due else "",
+            "unit": subject.unit_name or delivery.unit_id or "",
+            "period": _period(span.starts_on, span.ends_on, locale) if span else "",
+            "item": item.title if item else "",
+            "item_due": (
+                t(locale, "item_due", due=format_day(item.due_on, locale))
+                if item and item.due_on
+                else ""
+            ),
+            "questions": _questions(milestone, locale),
+        }
+        if nudge is Nudge.vo_question and milestone.confirm_by is not None:
+            values["due"] = format_day(milestone.confirm_by.resolve(plan.anchors), locale)
+        unit = subject.unit_name or delivery.unit_id
+        context = (
+            t(locale, "context.phase", phase=milestone.phase, unit=unit)
+            if unit
+            else t(locale, "context.phase_only", phase=milestone.phase)
+        )
+        return _Texts(
+            kind=kind,
+            headline=t(locale, f"nudge.{nudge.value}.headline", **values),
+            body=t(locale, f"nudge.{nudge.value}.body", **values).strip(),
+            context=context,
+            buttons=tuple(
+                (action, t(locale, f"button.{action.value}"), style)
+                for action, style in _BUTTONS.get(kind, ())
+            ),
+        )
 
 
 def _left(due: date, today: date, locale: str) -> str:

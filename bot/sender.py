@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Engine
 
-from bot.compose import Subject, compose
+from bot.compose import Composer, Subject
 from bot.messages import Message
 from bot.pacing import TokenBucket
 from bot.transports.base import (
@@ -91,7 +91,7 @@ class Sent:
 @dataclass(slots=True)
 class _Pending:
     decided: list[Outcome]
-    futures: list[Future[Outcome]]
+    futures: list[Future[list[Outcome]]]
 
 
 @dataclass(slots=True)
@@ -133,6 +133,7 @@ class Sender:
             max_workers=self.config.concurrency, thread_name_prefix="send"
         )
         self._milestones = {milestone.id: milestone for milestone in plan.milestones}
+        self._composer = Composer(plan)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -182,7 +183,7 @@ class Sender:
             return stats, None
         batch = self._load(claimed, now)
         decided: list[Outcome] = []
-        futures: list[Future[Outcome]] = []
+        jobs: list[tuple[Claimed, Recipient, Message]] = []
         for delivery in claimed:
             outcome = self._check(delivery, batch, now)
             if outcome is not None:
@@ -195,12 +196,23 @@ class Sender:
                 item=batch.items.get(delivery.subject_id) if delivery.subject_id else None,
             )
             today = self.calendar.local_date(now, person.timezone)
-            message = compose(delivery, person.locale, self.plan, subject, today)
-            futures.append(self._pool.submit(self._send, delivery, person, message))
+            message = self._composer.compose(delivery, person.locale, subject, today)
+            jobs.append((delivery, person, message))
+        # One task per worker rather than per message: submitting is not free at 10,000 rows.
+        workers = self.config.concurrency
+        futures = [
+            self._pool.submit(self._send_all, jobs[start::workers])
+            for start in range(min(workers, len(jobs)))
+        ]
         return stats, _Pending(decided, futures)
 
+    def _send_all(self, jobs: list[tuple[Claimed, Recipient, Message]]) -> list[Outcome]:
+        return [self._send(*job) for job in jobs]
+
     def _finish_batch(self, pending: _Pending) -> SendStats:
-        outcomes = pending.decided + [future.result() for future in pending.futures]
+        outcomes = list(pending.decided)
+        for future in pending.futures:
+            outcomes.extend(future.result())
         record(self.engine, outcomes)
         stats = SendStats()
         for outcome in outcomes:

@@ -44,10 +44,9 @@ def insert_new(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """A claimed delivery row: a plain record, cheap to build for thousands of rows a second."""
+    """A claimed delivery: the columns a sender needs, as a plain record (cheap in bulk)."""
 
     id: int
-    dedupe_key: str
     cycle_id: str
     milestone_id: str
     occurrence: str
@@ -58,18 +57,12 @@ class Claimed:
     optional: bool
     subject_id: int | None
     workspace: str
-    status: str
     attempts: int
-    due_at: datetime
     next_attempt_at: datetime
     expires_at: datetime | None
-    lease_until: datetime | None
-    sent_at: datetime | None
-    platform: str | None
-    channel_id: str | None
-    message_id: str | None
-    error: str | None
-    created_at: datetime
+
+
+_CLAIMED_COLUMNS = [DELIVERIES.c[name] for name in Claimed.__dataclass_fields__]
 
 
 def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
@@ -95,7 +88,7 @@ def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> li
             lease_until=now + lease,
             attempts=table.c.attempts + 1,
         )
-        .returning(*table.c)
+        .returning(*_CLAIMED_COLUMNS)
     )
     with engine.begin() as connection:
         rows = connection.execute(statement).mappings().all()
@@ -123,43 +116,61 @@ class Outcome:
 def record(engine: Engine, outcomes: Iterable[Outcome]) -> None:
     """Write the outcomes of one batch; only rows still leased (status sending) are touched."""
     table = DELIVERIES
-    params = []
+    sent, other = [], []
     for outcome in outcomes:
-        params.append(
-            {
-                "b_id": outcome.delivery_id,
-                "b_status": outcome.status.value,
-                "b_next": outcome.next_attempt_at,
-                "b_sent_at": outcome.sent_at,
-                "b_platform": outcome.platform,
-                "b_channel": outcome.channel_id,
-                "b_message": outcome.message_id,
-                "b_error": outcome.error[:500] if outcome.error else None,
-                "b_refund": 1 if outcome.refund_attempt else 0,
-            }
-        )
-    if not params:
-        return
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .where(table.c.status == DeliveryStatus.sending.value)
-        .values(
-            status=bindparam("b_status"),
-            next_attempt_at=func.coalesce(
-                bindparam("b_next", type_=table.c.next_attempt_at.type), table.c.next_attempt_at
-            ),
-            sent_at=bindparam("b_sent_at", type_=table.c.sent_at.type),
-            platform=bindparam("b_platform"),
-            channel_id=bindparam("b_channel"),
-            message_id=bindparam("b_message"),
-            error=bindparam("b_error"),
-            lease_until=None,
-            attempts=table.c.attempts - bindparam("b_refund"),
-        )
-    )
+        if outcome.status is DeliveryStatus.sent:
+            sent.append(
+                {
+                    "b_id": outcome.delivery_id,
+                    "b_sent_at": outcome.sent_at,
+                    "b_platform": outcome.platform,
+                    "b_channel": outcome.channel_id,
+                    "b_message": outcome.message_id,
+                }
+            )
+        else:
+            other.append(
+                {
+                    "b_id": outcome.delivery_id,
+                    "b_status": outcome.status.value,
+                    "b_next": outcome.next_attempt_at,
+                    "b_error": outcome.error[:500] if outcome.error else None,
+                    "b_refund": 1 if outcome.refund_attempt else 0,
+                }
+            )
+    leased = (table.c.id == bindparam("b_id"), table.c.status == DeliveryStatus.sending.value)
     with engine.begin() as connection:
-        connection.execute(statement, params)
+        if sent:
+            connection.execute(
+                update(table)
+                .where(*leased)
+                .values(
+                    status=DeliveryStatus.sent.value,
+                    sent_at=bindparam("b_sent_at", type_=table.c.sent_at.type),
+                    platform=bindparam("b_platform"),
+                    channel_id=bindparam("b_channel"),
+                    message_id=bindparam("b_message"),
+                    error=None,
+                    lease_until=None,
+                ),
+                sent,
+            )
+        if other:
+            connection.execute(
+                update(table)
+                .where(*leased)
+                .values(
+                    status=bindparam("b_status"),
+                    next_attempt_at=func.coalesce(
+                        bindparam("b_next", type_=table.c.next_attempt_at.type),
+                        table.c.next_attempt_at,
+                    ),
+                    error=bindparam("b_error"),
+                    lease_until=None,
+                    attempts=table.c.attempts - bindparam("b_refund"),
+                ),
+                other,
+            )
 
 
 def cancel_pending(engine: Engine, *conditions: Any, reason: str) -> int:

@@ -53,5 +53,11 @@ def t(locale: str | None, key: str, **values: Any) -> str:
 
 
 def format_day(day: date, locale: str | None) -> str:
-    """ "13. oktober 2023" / "13 October 2023"."""
-    return str(format_date(day, format="long", locale=_BABEL_LOCALE[normalise_locale(locale)]))
+    """A date as its readers write it: "13. oktober 2023" / "13 October 2023"."""
+    return _format_day(day, normalise_locale(locale))
+
+
+@cache
+def _format_day(day: date, locale: str) -> str:
+    # Babel parses its locale data on every call; a fan-out formats the same few dates.
+    return str(format_date(day, format="long", locale=_BABEL_LOCALE[locale]))

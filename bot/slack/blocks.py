@@ -19,6 +19,7 @@ Ids the Slack app routes by:
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -204,9 +205,59 @@ def fallback_text(message: Message) -> str:
 
 
 def render_payload(message: Message) -> dict[str, Any]:
-    """Keyword arguments for chat.postMessage / chat.update: ``text`` and ``blocks`` (dicts)."""
+    """Keyword arguments for chat.postMessage / chat.update: ``text`` and ``blocks`` (dicts).
+
+    A fan-out sends the same message to thousands of people, differing only in the delivery
+    id carried by block ids and button values. Building and validating the blocks dominates
+    the cost, so it happens once per distinct message; the id is put in afterwards.
+    """
+    delivery = message.delivery_id
+    ids_only = delivery is not None and all(b.value == str(delivery) for b in message.buttons)
+    if not ids_only:
+        return _render(message)
+    template = _template(
+        message.model_copy(
+            update={
+                "delivery_id": _TEMPLATE_ID,
+                "buttons": [
+                    b.model_copy(update={"value": str(_TEMPLATE_ID)}) for b in message.buttons
+                ],
+            }
+        ).model_dump_json()
+    )
+    return {
+        "text": template["text"],
+        "blocks": [_with_delivery(block, str(delivery)) for block in template["blocks"]],
+    }
+
+
+_TEMPLATE_ID = 0
+
+
+def _render(message: Message) -> dict[str, Any]:
     return {
         "text": fallback_text(message),
         # to_dict() validates each block (limits, required fields) as it serialises
         "blocks": [block.to_dict() for block in _build_blocks(message)],
     }
+
+
+@lru_cache(maxsize=512)
+def _template(message_json: str) -> dict[str, Any]:
+    return _render(Message.model_validate_json(message_json))
+
+
+def _with_delivery(block: dict[str, Any], delivery: str) -> dict[str, Any]:
+    placeholder = f"{DELIVERY_PREFIX}:{_TEMPLATE_ID}"
+    copied = dict(block)
+    block_id = copied.get("block_id")
+    if isinstance(block_id, str) and (
+        block_id == placeholder or block_id.startswith(placeholder + ":")
+    ):
+        copied["block_id"] = f"{DELIVERY_PREFIX}:{delivery}" + block_id[len(placeholder) :]
+    if "elements" in copied and copied.get("type") == "actions":
+        copied["elements"] = [
+            {**element, "value": delivery} if element.get("value") == str(_TEMPLATE_ID) else element
+            for element in copied["elements"]
+        ]
+    return copied

@@ -222,3 +222,28 @@ def test_more_than_25_buttons_spill_into_a_second_actions_block() -> None:
     actions = [b for b in blocks if b["type"] == "actions"]
     assert [len(b["elements"]) for b in actions] == [25, 5]
     assert [b["block_id"] for b in actions] == ["delivery:42", "delivery:42:actions2"]
+
+
+@pytest.mark.parametrize("kind", list(MessageKind))
+@pytest.mark.parametrize("delivery_id", [7, 123456])
+def test_the_render_cache_gives_what_a_fresh_render_gives(
+    kind: MessageKind, delivery_id: int
+) -> None:
+    from bot.slack.blocks import _render
+
+    buttons = [
+        Button(action=ActionId.vo_yes, label="Ja", value=str(delivery_id), style="primary"),
+        Button(action=ActionId.vo_partly, label="Delvis", value=str(delivery_id)),
+    ]
+    message = Message(
+        kind=kind,
+        locale="nb",
+        headline="Overskrift",
+        body="Tekst med *fet* skrift\n\nog et avsnitt til",
+        context="Fase 1 · Institutt 0",
+        buttons=buttons,
+        delivery_id=delivery_id,
+    )
+    assert render_payload(message) == _render(message)
+    again = render_payload(message.model_copy(update={"delivery_id": delivery_id + 1}))
+    assert again["blocks"][-1]["block_id"] == f"delivery:{delivery_id + 1}"
