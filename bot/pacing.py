@@ -57,6 +57,11 @@ class TokenBucket:
             self._tokens -= granted
             return granted
 
+    def refund(self, tokens: int) -> None:
+        """Give back tokens that were taken but not used (fewer rows were due than reserved)."""
+        with self._lock:
+            self._tokens = min(self.capacity, self._tokens + max(0, tokens))
+
     def seconds_until(self, tokens: int = 1) -> float:
         with self._lock:
             now = self._time()

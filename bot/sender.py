@@ -175,9 +175,12 @@ class Sender:
     def _start_batch(self, limit: int | None) -> tuple[SendStats, _Pending | None]:
         wanted = min(limit or self.config.batch_size, self.config.batch_size)
         if self.bucket is not None:
-            wanted = min(wanted, self.bucket.available())
+            # Tokens are reserved before claiming, so overlapping batches cannot overspend.
+            wanted = self.bucket.take(wanted)
         now = self.clock.now()
         claimed = claim_due(self.engine, now, wanted, self.config.lease)
+        if self.bucket is not None and len(claimed) < wanted:
+            self.bucket.refund(wanted - len(claimed))
         stats = SendStats(claimed=len(claimed))
         if not claimed:
             return stats, None
@@ -198,6 +201,8 @@ class Sender:
             today = self.calendar.local_date(now, person.timezone)
             message = self._composer.compose(delivery, person.locale, subject, today)
             jobs.append((delivery, person, message))
+        if self.bucket is not None and decided:
+            self.bucket.refund(len(decided))  # rows not sent (cancelled, deferred) cost nothing
         # One task per worker rather than per message: submitting is not free at 10,000 rows.
         workers = self.config.concurrency
         futures = [
@@ -306,8 +311,6 @@ class Sender:
 
     def _send(self, delivery: Claimed, recipient: Recipient, message: Message) -> Outcome:
         assert delivery.id is not None
-        if self.bucket is not None:
-            self.bucket.take(1)
         try:
             result = self.transport.send(recipient, message)
         except RateLimited as limited:

@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import get_settings
 from storage.db import make_engine
 from storage.models import AuditEntry, Person
 
 SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "data" / "sample-org.csv"
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("COLUMNS", "200")  # Rich wraps at 80 columns when it sees no terminal
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def people(url: str) -> list[tuple[str, bool]]:
