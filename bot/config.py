@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SHIPPED_PLAN = (
     Path(__file__).resolve().parent.parent / "schedules" / "plans" / "ntnu-ark-2023-2025.yaml"
@@ -29,7 +30,9 @@ class Settings(BaseSettings):
     # "MM-DD/MM-DD", e.g. "07-01/08-10"; empty means no summer break.
     summer_break: str = Field(default="", alias="ARKBOT_SUMMER_BREAK")
 
-    reminder_offsets: list[int] = Field(default=[14, 3, 0], alias="ARKBOT_REMINDER_OFFSETS")
+    reminder_offsets: Annotated[list[int], NoDecode] = Field(
+        default=[14, 3, 0], alias="ARKBOT_REMINDER_OFFSETS"
+    )
     escalation_after_days: int = Field(default=3, alias="ARKBOT_ESCALATION_AFTER_DAYS")
     checkin_interval_days: int = Field(default=28, alias="ARKBOT_CHECKIN_INTERVAL_DAYS")
     optional_per_day: int = Field(default=1, alias="ARKBOT_OPTIONAL_PER_DAY")
@@ -59,8 +62,14 @@ class Settings(BaseSettings):
     @field_validator("reminder_offsets", mode="before")
     @classmethod
     def _offsets(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
-            return [int(part) for part in value.split(",") if part.strip()]
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            try:
+                return [int(part) for part in text.split(",") if part.strip()]
+            except ValueError:
+                raise ValueError(
+                    f"{value!r}: write working days before the deadline, e.g. 14,3,0"
+                ) from None
         return value
 
 
