@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
-from schedules.events import Event, Rules, Scope, plan_events
+from schedules.events import Event, Nudge, Rules, Scope, plan_events
 from schedules.plan import Plan
 from storage.deliveries import insert_new
 from storage.models import (
@@ -34,6 +34,13 @@ from storage.models import (
 from storage.snapshot import DirectorySnapshot, Member, load_snapshot
 
 CLOSED_ACTION_STATES = (ActionState.done.value, ActionState.dropped.value)
+# Nudges that stand in for each other when catching up: a reminder makes the opening redundant.
+_FAMILY = {
+    Nudge.task_open: "task",
+    Nudge.reminder: "task",
+    Nudge.window_open: "window",
+    Nudge.window_reminder: "window",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +107,19 @@ class Planner:
         else:
             assert self._planned_until is not None
             candidates = [e for e in self.events if self._planned_until < e.day <= until]
-        # Catching up after downtime: of the past nudges of one milestone, only the latest goes.
-        latest_past: dict[tuple[str, str], date] = {}
+        # Catching up after downtime (or a first start mid-cycle): of the nudges of one kind
+        # that are due by today, only the latest goes; nobody needs last month's reminder too.
+        latest: dict[tuple[str, str], date] = {}
         for event in candidates:
-            if event.day < today:
-                key = (event.milestone_id, event.nudge.value)
-                latest_past[key] = max(latest_past.get(key, event.day), event.day)
+            if event.day <= today:
+                key = (event.milestone_id, _FAMILY.get(event.nudge, event.nudge.value))
+                latest[key] = max(latest.get(key, event.day), event.day)
         return [
             event
             for event in candidates
-            if event.day >= today
-            or latest_past[(event.milestone_id, event.nudge.value)] == event.day
+            if event.day > today
+            or latest[(event.milestone_id, _FAMILY.get(event.nudge, event.nudge.value))]
+            == event.day
         ]
 
     def _completions(self, connection: Any) -> set[tuple[str, str]]:

@@ -8,9 +8,10 @@ from sqlalchemy.engine import Engine
 
 from schedules.calendar import WorkCalendar
 from storage.db import session_scope
+from storage.directory import import_org
 from storage.models import DeliveryStatus
 from storage.records import mark_task_done
-from tests.engine.harness import World, build_world, make_plan, oslo
+from tests.engine.harness import ORG_CSV, World, build_world, make_plan, oslo
 
 TASK = """
   - id: form
@@ -278,3 +279,27 @@ def test_daylight_saving_days_neither_double_nor_lose_a_send(sqlite_engine: Engi
         ("autumn-dst", "2024-10-28T08:00:00+00:00"),
         ("before-dst", "2024-04-02T07:00:00+00:00"),
     ]
+
+
+def test_a_person_who_left_the_unit_gets_nothing_more(engine: Engine) -> None:
+    world = build_world(engine, make_plan(TASK), oslo(date(2024, 5, 14), 0))
+    world.tick()  # r3 for both leaders is pending for 09:00
+    without_b = "".join(line for line in ORG_CSV.splitlines(True) if "leder.b@" not in line)
+    import_org(engine, without_b, clock=world.clock, actor="test")
+    world.run_days(date(2024, 5, 14), date(2024, 5, 31))
+    assert world.sent_to("leder.b@example.org") == []
+    cancelled = [d for d in world.deliveries() if d.status is DeliveryStatus.cancelled]
+    assert [(d.unit_id, d.error) for d in cancelled] == [("IFB", "person is no longer active")]
+    assert len(world.sent_to("leder.a@example.org")) == 2  # r3 and r0
+
+
+def test_a_reminder_too_late_to_make_sense_expires(engine: Engine) -> None:
+    world = build_world(engine, make_plan(TASK), oslo(date(2024, 5, 21), 0))
+    world.planner.run()  # r0 planned for 09:00 on the deadline day; then the sender is down
+    world.at(oslo(date(2024, 5, 22), 10))
+    stats = world.sender.run_once()
+    assert stats.expired == 2
+    assert stats.sent == 0
+    expired = [d for d in world.deliveries() if d.status is DeliveryStatus.expired]
+    assert {d.error for d in expired} == {"too late to make sense"}
+    assert world.transport.sent == []
