@@ -75,6 +75,9 @@ class Planner:
         self.events = plan_events(plan, calendar, rules or Rules())
         self._planned_until: date | None = None
         self._version: int | None = None
+        self._snapshot: DirectorySnapshot | None = None
+        self._done: set[tuple[str, str]] = set()
+        self._items: dict[str, list[int]] = {}
 
     def run(self, now: datetime | None = None) -> PlannerStats:
         now = now or self.clock.now()
@@ -87,9 +90,13 @@ class Planner:
             if not events:
                 self._remember(until, version)
                 return PlannerStats(0, 0, 0)
-            snapshot = load_snapshot(connection)
-            done = self._completions(connection)
-            items = self._open_action_items(connection) if _needs_items(events) else {}
+            # Everything that changes the directory, completions or action items is audited,
+            # so an unchanged audit version means the last snapshot still holds.
+            if self._snapshot is None or replan_all:
+                self._snapshot = load_snapshot(connection)
+                self._done = self._completions(connection)
+                self._items = self._open_action_items(connection)
+            snapshot, done, items = self._snapshot, self._done, self._items
         rows = list(self._rows(events, snapshot, done, items, now))
         inserted = insert_new(self.engine, rows)
         self._remember(until, version)
@@ -245,7 +252,3 @@ def _matching(event: Event, snapshot: DirectorySnapshot) -> list[Member]:
     for audience in event.audience:
         found.extend(snapshot.matching(audience.role, audience.level))
     return found
-
-
-def _needs_items(events: Iterable[Event]) -> bool:
-    return any(event.scope is Scope.action_item for event in events)

@@ -66,7 +66,7 @@ def load_snapshot(connection: Connection) -> DirectorySnapshot:
         .where(membership.c.active, person.c.active, unit.c.active)
         .order_by(membership.c.unit_id, membership.c.person_id, membership.c.role)
     ).all()
-    members = [Member(row[0], row[1], row[2], row[3], Role(row[4])) for row in rows]
+    members = [Member(*row) for row in rows]  # the role column already yields Role
     parents = {row[0]: row[1] for row in connection.execute(select(unit.c.id, unit.c.parent_id))}
     coordinators: dict[str, list[int]] = {}
     for member in members:
