@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from bot.config import Settings
 from bot.messages import Message
-from bot.sender import Sender, SenderConfig, SendStats, Sent
+from bot.runtime import calendar_from, rules_from, sender_config_from
+from bot.sender import Sender, SendStats, Sent
 from bot.transports.base import Recipient, SendResult
-from schedules.calendar import WorkCalendar
 from schedules.clock import FrozenClock
-from schedules.events import Nudge, Rules
+from schedules.events import Nudge
 from schedules.plan import Plan
 from schedules.planner import Planner
 from storage.db import make_engine, session_scope, upgrade
@@ -180,9 +181,7 @@ def simulate(
     start: date,
     end: date,
     *,
-    calendar: WorkCalendar,
-    rules: Rules,
-    config: SenderConfig,
+    settings: Settings,
     respond_seed: int | None = None,
     forward: Callable[[Recipient, Message], None] | None = None,
     on_record: Callable[[SentRecord], None] | None = None,
@@ -192,6 +191,11 @@ def simulate(
     """Run the planner and the sender over [start, end] (inclusive) on a virtual clock."""
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")
+    calendar, rules, config = (
+        calendar_from(settings),
+        rules_from(settings),
+        sender_config_from(settings),
+    )
     zone = ZoneInfo(calendar.timezone)
     clock = FrozenClock(datetime.combine(start, time(0), tzinfo=zone))
     result = SimulationResult()

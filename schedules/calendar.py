@@ -188,13 +188,12 @@ class WorkCalendar:
 
     __slots__ = (
         "_closed_days",
-        "_ends",
         "_extra_days_off",
-        "_starts",
         "_summer_break",
         "_timezone",
         "_window_end",
         "_window_start",
+        "_windows",
         "_working",
         "_zone",
     )
@@ -231,8 +230,7 @@ class WorkCalendar:
             _month_day(month, day, "closed day") for month, day in closed_days
         )
         self._working: dict[date, bool] = {}
-        self._starts: dict[tuple[date, str], datetime] = {}
-        self._ends: dict[tuple[date, str], datetime] = {}
+        self._windows: dict[tuple[date, str], tuple[datetime, datetime]] = {}
 
     @classmethod
     def from_settings(cls, settings: CalendarSettings) -> WorkCalendar:
@@ -377,21 +375,17 @@ class WorkCalendar:
             return self._timezone, self._zone
         return tz, _zone(tz)
 
-    def _window_start_utc(self, day: date, key: str, zone: ZoneInfo) -> datetime:
+    def _window_utc(self, day: date, key: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The send window of a local day as UTC instants (start inclusive, end exclusive)."""
         cache_key = (day, key)
-        start = self._starts.get(cache_key)
-        if start is None:
-            start = local_to_utc(day, self._window_start, zone)
-            self._starts[cache_key] = start
-        return start
-
-    def _window_end_utc(self, day: date, key: str, zone: ZoneInfo) -> datetime:
-        cache_key = (day, key)
-        end = self._ends.get(cache_key)
-        if end is None:
-            end = local_to_utc(day, self._window_end, zone)
-            self._ends[cache_key] = end
-        return end
+        window = self._windows.get(cache_key)
+        if window is None:
+            window = (
+                local_to_utc(day, self._window_start, zone),
+                local_to_utc(day, self._window_end, zone),
+            )
+            self._windows[cache_key] = window
+        return window
 
     def send_time(self, day: date, tz: str | None = None) -> datetime:
         """The window start on local ``day`` in zone ``tz`` (default: the calendar's), in UTC.
@@ -401,7 +395,7 @@ class WorkCalendar:
         if isinstance(day, datetime):
             raise TypeError(f"send_time takes a date, got a datetime: {day!r}")
         key, zone = self._zone_for(tz)
-        return self._window_start_utc(day, key, zone)
+        return self._window_utc(day, key, zone)[0]
 
     def local_date(self, at: datetime, tz: str | None = None) -> date:
         """The calendar date of instant ``at`` in zone ``tz`` (default: the calendar's)."""
@@ -416,7 +410,8 @@ class WorkCalendar:
         day = at.astimezone(zone).date()
         if not self.is_working_day(day):
             return False
-        return self._window_start_utc(day, key, zone) <= at < self._window_end_utc(day, key, zone)
+        start, end = self._window_utc(day, key, zone)
+        return start <= at < end
 
     def next_send_slot(self, now: datetime, tz: str | None = None) -> datetime:
         """``now`` (in UTC) when it is inside a working day's send window, else the next
@@ -426,9 +421,9 @@ class WorkCalendar:
         now_utc = now.astimezone(UTC)
         day = now_utc.astimezone(zone).date()
         if self.is_working_day(day):
-            start = self._window_start_utc(day, key, zone)
+            start, end = self._window_utc(day, key, zone)
             if now_utc < start:
                 return start
-            if now_utc < self._window_end_utc(day, key, zone):
+            if now_utc < end:
                 return now_utc
-        return self._window_start_utc(self.next_working_day(day + _ONE_DAY), key, zone)
+        return self._window_utc(self.next_working_day(day + _ONE_DAY), key, zone)[0]

@@ -21,7 +21,6 @@ from bot.cli.plan import load_or_exit
 from bot.config import SHIPPED_PLAN, get_settings
 from bot.i18n.catalog import format_day, t
 from bot.messages import Message
-from bot.runtime import calendar_from, rules_from, sender_config_from
 from bot.simulation import SentRecord, simulate
 from bot.transports.base import Recipient
 from bot.transports.console import render_panel
@@ -105,9 +104,7 @@ def simulate_command(
         _read_org(org),
         first,
         last,
-        calendar=calendar_from(settings),
-        rules=rules_from(settings),
-        config=sender_config_from(settings),
+        settings=settings,
         respond_seed=respond,
         on_record=show,
     )
@@ -198,9 +195,7 @@ def demo_command(
             org_text,
             start,
             end,
-            calendar=calendar_from(settings),
-            rules=rules_from(settings),
-            config=sender_config_from(settings),
+            settings=settings,
             respond_seed=seed,
             forward=forward,
             on_record=on_record,
