@@ -410,14 +410,17 @@ class Sender:
                     )
                 }
             vo_t = table_of(VoConfirmation)
-            answered = {
-                (row.milestone_id, row.unit_id, row.person_id)
-                for row in connection.execute(
-                    select(vo_t.c.milestone_id, vo_t.c.unit_id, vo_t.c.person_id).where(
-                        vo_t.c.cycle_id == self.plan.id, vo_t.c.person_id.in_(person_ids)
+            asked = {d.person_id for d in claimed if d.nudge == Nudge.vo_question.value}
+            answered: set[tuple[str, str, int]] = set()
+            if asked:
+                answered = {
+                    (row.milestone_id, row.unit_id, row.person_id)
+                    for row in connection.execute(
+                        select(vo_t.c.milestone_id, vo_t.c.unit_id, vo_t.c.person_id).where(
+                            vo_t.c.cycle_id == self.plan.id, vo_t.c.person_id.in_(asked)
+                        )
                     )
-                )
-            }
+                }
             items_t = table_of(ActionItem)
             items = (
                 {
@@ -427,7 +430,10 @@ class Sender:
                 if item_ids
                 else {}
             )
-            day_counts, week_counts = self._optional_counts(connection, person_ids, now)
+            optional = {d.person_id for d in claimed if d.optional}
+            day_counts, week_counts = (
+                self._optional_counts(connection, optional, now) if optional else ({}, {})
+            )
         return _Batch(
             people, paused_until, units, memberships, done, answered, items, day_counts, week_counts
         )
