@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from bot.cli.plan import load_or_exit
 from bot.config import Settings, get_settings
@@ -18,6 +20,7 @@ from schedules.clock import Clock, FrozenClock, SystemClock
 from schedules.planner import Planner
 from schedules.scheduler import add_jobs, blocking_scheduler
 from storage.db import make_engine, upgrade
+from storage.models import Person, table_of
 
 log = logging.getLogger("arkbot")
 
@@ -32,6 +35,7 @@ def _parts(settings: Settings, clock: Clock) -> tuple[Planner, Sender]:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     calendar = calendar_from(settings)
+    _warn_if_empty(engine)
     planner = Planner(
         engine,
         plan,
@@ -55,6 +59,16 @@ def _parts(settings: Settings, clock: Clock) -> tuple[Planner, Sender]:
         config=sender_config_from(settings),
     )
     return planner, sender
+
+
+def _warn_if_empty(engine: Engine) -> None:
+    with engine.connect() as connection:
+        people = connection.execute(select(func.count()).select_from(table_of(Person))).scalar()
+    if not people:
+        Console(stderr=True).print(
+            "[yellow]The directory is empty: nobody will get a message. "
+            "Import the organisation with `arkbot org import FILE.csv`.[/yellow]"
+        )
 
 
 def run_due(
@@ -96,6 +110,8 @@ def serve() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # APScheduler logs every run of every job at INFO: a line every few seconds that says nothing.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = get_settings()
     clock = SystemClock()
     planner, sender = _parts(settings, clock)
