@@ -31,9 +31,15 @@ def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
 
 @cache
 def catalogue(locale: str) -> dict[str, str]:
-    path = _HERE / f"{locale}.yaml"
+    """`<locale>.yaml` merged with every `<locale>.<part>.yaml` beside it (one file a feature)."""
     flat: dict[str, str] = {}
-    _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")) or {}, flat)
+    for path in sorted(_HERE.glob(f"{locale}.yaml")) + sorted(_HERE.glob(f"{locale}.*.yaml")):
+        part: dict[str, str] = {}
+        _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")) or {}, part)
+        clash = sorted(set(part) & set(flat))
+        if clash:
+            raise ValueError(f"{path.name} repeats keys already defined: {', '.join(clash[:5])}")
+        flat.update(part)
     return flat
 
 
