@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     optional_per_day: int = Field(default=1, alias="ARKBOT_OPTIONAL_PER_DAY")
     optional_per_week: int = Field(default=3, alias="ARKBOT_OPTIONAL_PER_WEEK")
 
+    # Tell a unit's employees when an action from their follow-up meeting is done.
+    you_said_we_did: bool = Field(default=True, alias="ARKBOT_YOU_SAID_WE_DID")
+
     planner_horizon_hours: int = Field(default=36, alias="ARKBOT_PLANNER_HORIZON_HOURS")
     planner_interval_seconds: int = Field(default=60, alias="ARKBOT_PLANNER_INTERVAL_SECONDS")
     sender_interval_seconds: int = Field(default=5, alias="ARKBOT_SENDER_INTERVAL_SECONDS")

@@ -8,7 +8,10 @@ first record).
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from storage.models import (
@@ -18,11 +21,14 @@ from storage.models import (
     AuditEntry,
     Delivery,
     DeliveryStatus,
+    Person,
+    Role,
     TaskCompletion,
     VoAnswer,
     VoConfirmation,
     table_of,
 )
+from storage.queries import active_members
 
 TASK_NUDGES = ("task_open", "reminder", "escalation")
 
@@ -204,3 +210,177 @@ def _cancel(
         )
         .values(status=DeliveryStatus.cancelled.value, error=reason)
     )
+
+
+# -- the Slack app's further actions ------------------------------------------------------------
+
+LOCALES = ("nb", "en")
+DEFAULT_TIMEZONE = "Europe/Oslo"
+_SNOOZE = ":snooze:"
+_OCCURRENCE_LIMIT = 64
+
+
+def _aware(at: datetime, what: str) -> None:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {at.isoformat()}")
+
+
+def snooze_delivery(
+    session: Session,
+    *,
+    delivery_id: int,
+    person_id: int,
+    until: datetime,
+    now: datetime,
+    actor: str,
+    timezone: str | None = None,
+) -> Delivery | None:
+    """ "Remind me tomorrow": a new pending copy of the delivery, due at `until`.
+
+    The copy's occurrence is the original's with ``:snooze:<local day of until>`` (replacing
+    an earlier snooze suffix, so snoozing a snoozed reminder stays short), and its dedupe key
+    is built like the planner's, so a second click for the same day inserts nothing and
+    returns None. The day is read in the person's zone, else `timezone`, else Europe/Oslo.
+    Refuses (ValueError, nothing written) a delivery that is not the person's.
+    """
+    _aware(until, "until")
+    _aware(now, "now")
+    original = session.get(Delivery, delivery_id)
+    if original is None:
+        raise ValueError(f"no delivery with id {delivery_id}")
+    if original.person_id != person_id:
+        raise ValueError(f"delivery {delivery_id} was not sent to person {person_id}")
+    person = session.get(Person, person_id)
+    zone = (person.timezone if person is not None else None) or timezone or DEFAULT_TIMEZONE
+    day = until.astimezone(ZoneInfo(zone)).date()
+    base = original.occurrence.split(_SNOOZE, 1)[0]
+    occurrence = f"{base}{_SNOOZE}{day.isoformat()}"
+    if len(occurrence) > _OCCURRENCE_LIMIT:
+        raise ValueError(f"occurrence {occurrence!r} is longer than {_OCCURRENCE_LIMIT}")
+    dedupe_key = f"{original.cycle_id}|{original.milestone_id}|{occurrence}|p{person_id}"
+    table = table_of(Delivery)
+    values = {
+        "dedupe_key": dedupe_key,
+        "cycle_id": original.cycle_id,
+        "milestone_id": original.milestone_id,
+        "occurrence": occurrence,
+        "person_id": person_id,
+        "unit_id": original.unit_id,
+        "role": original.role,
+        "nudge": original.nudge,
+        "optional": original.optional,
+        "subject_id": original.subject_id,
+        "workspace": original.workspace,
+        "status": DeliveryStatus.pending.value,
+        "attempts": 0,
+        "due_at": until,
+        "next_attempt_at": until,
+        "expires_at": original.expires_at,
+        "created_at": now,
+    }
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    )
+    new_id = session.execute(statement).scalar()
+    if new_id is None:
+        return None
+    audit(session, now, actor, "delivery.snooze", f"delivery/{delivery_id}", until.isoformat())
+    session.flush()
+    return session.get(Delivery, new_id)
+
+
+def _person(session: Session, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise ValueError(f"no person with id {person_id}")
+    return person
+
+
+def pause_person(
+    session: Session, *, person_id: int, until: datetime | None, now: datetime, actor: str
+) -> Person:
+    """Hold back the person's optional nudges until `until` (None: resume now). Deadline
+    reminders still go. Setting what is already set changes nothing and is not audited."""
+    _aware(now, "now")
+    if until is not None:
+        _aware(until, "until")
+        if until <= now:
+            raise ValueError("a pause must end in the future; pass None to resume")
+    person = _person(session, person_id)
+    current = person.paused_until
+    if current is not None and current <= now:
+        current = None  # an expired pause is no pause
+    if current == until:
+        return person
+    person.paused_until = until
+    session.add(person)
+    action, detail = ("person.pause", until.isoformat()) if until else ("person.resume", None)
+    audit(session, now, actor, action, f"person/{person_id}", detail)
+    session.flush()
+    return person
+
+
+def set_locale(
+    session: Session, *, person_id: int, locale: str, now: datetime, actor: str
+) -> Person:
+    """The language the bot speaks with the person: nb or en (ValueError otherwise)."""
+    wanted = locale.strip().lower()
+    if wanted not in LOCALES:
+        raise ValueError(f"unknown locale {locale!r}; use one of {', '.join(LOCALES)}")
+    person = _person(session, person_id)
+    if person.locale == wanted:
+        return person
+    person.locale = wanted
+    session.add(person)
+    audit(session, now, actor, "person.locale", f"person/{person_id}", wanted)
+    session.flush()
+    return person
+
+
+def update_action_item(
+    session: Session,
+    item: ActionItem,
+    *,
+    title: str | None = None,
+    owner: str | None = None,
+    due_on: date | None = None,
+    area: ActionArea | None = None,
+    now: datetime,
+    actor: str,
+) -> ActionItem:
+    """Change what is given (None keeps a field; an empty owner clears it). One audit entry
+    lists the changed fields; a call that changes nothing writes nothing."""
+    changes: dict[str, object] = {}
+    if title is not None:
+        title = title.strip()
+        if not title:
+            raise ValueError("an action item needs a title")
+        changes["title"] = title
+    if owner is not None:
+        changes["owner"] = owner.strip() or None
+    if due_on is not None:
+        changes["due_on"] = due_on
+    if area is not None:
+        changes["area"] = ActionArea(area)
+    changed = {name: value for name, value in changes.items() if getattr(item, name) != value}
+    if not changed:
+        return item
+    for name, value in changed.items():
+        setattr(item, name, value)
+    item.updated_at = now
+    session.add(item)
+    detail = ", ".join(f"{name}={value}" for name, value in changed.items())
+    audit(session, now, actor, "action.update", f"{item.cycle_id}/{item.unit_id}/{item.id}", detail)
+    session.flush()
+    return item
+
+
+def employees_to_notify(session: Session, unit_id: str) -> list[Person]:
+    """The active employees of the active unit (for "you said, we did"), by name."""
+    return [
+        person for person, _membership, _unit in active_members(session, unit_id, Role.employee)
+    ]

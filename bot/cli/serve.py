@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
+from apscheduler.schedulers.background import BackgroundScheduler
 from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -106,7 +107,12 @@ def run_due(
 
 
 def serve() -> None:
-    """Run the bot: the planner every minute and the sender every few seconds, until stopped."""
+    """Run the bot: the planner and sender on a schedule, and the Slack app when configured.
+
+    With SLACK_APP_TOKEN the Slack app connects over Socket Mode; with SLACK_BOT_TOKEN and
+    SLACK_SIGNING_SECRET it serves HTTP on $PORT (`/slack/events`, `/healthz`); with neither,
+    only the scheduler runs (the console transport prints what would be sent).
+    """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -127,7 +133,8 @@ def serve() -> None:
         if stats.claimed:
             log.info("sent %d, failed %d, deferred %d", stats.sent, stats.failed, stats.deferred)
 
-    scheduler = blocking_scheduler()
+    chat = settings.slack_bot_token is not None
+    scheduler = BackgroundScheduler(timezone=UTC) if chat else blocking_scheduler()
     add_jobs(
         scheduler,
         plan_job=plan_job,
@@ -137,8 +144,25 @@ def serve() -> None:
     )
     log.info("arkbot is running with plan %s (transport %s)", planner.plan.id, settings.transport)
     try:
+        if not chat:
+            scheduler.start()
+            return
+        from bot.slack.app import build_app
+        from bot.slack.server import serve_http, serve_socket_mode
+
+        try:
+            app = build_app(settings, planner.engine, planner.plan, clock)
+        except ValueError as error:
+            Console(stderr=True).print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from None
         scheduler.start()
+        if settings.slack_app_token is not None:
+            serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+        else:
+            serve_http(app, settings.port, health=lambda: scheduler.running)
     except (KeyboardInterrupt, SystemExit):
         log.info("stopping")
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         sender.close()

@@ -1,0 +1,302 @@
+"""Benchmark 4: how fast a button click is acknowledged over HTTP (target: p99 < 100 ms).
+
+Starts the real HTTP server (`bot.slack.server.make_server`: waitress, 16 threads) around a
+Bolt app and fires bursts of concurrent, signed, real-shaped `block_actions` clicks at
+`/slack/events`, all released at once by a barrier, one thread each. Every click is timed
+from just before its request is sent to the end of the HTTP answer (what Slack waits for:
+it gives up after 3 s). The clicks come from their own process, and the fake Slack Web API
+the app talks to runs in another, as Slack does: neither shares the server's GIL.
+
+The app, by default the product's (`bot.slack.app.build_app`, when it exists) wired to a
+migrated database, the shipped plan and the fake Slack API; `--app module:function` names
+another factory with the same signature. `--stand-in` (also the fallback when there is no
+`build_app`) uses a minimal Bolt app instead: one action listener that writes a row to the
+database (SQLite file, or PostgreSQL with `--postgres URL`) and only then acknowledges, so
+the write is inside the measured time.
+
+    python -m benchmarks.ack_latency [--clicks 50] [--rounds 3] [--postgres URL] [--stand-in]
+                                     [--action-id task_done --value 1] [--app module:function]
+
+Prints p50, p99 and max per round and over all rounds, and the HTTP statuses seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import multiprocessing
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
+from sqlalchemy.engine import Engine
+
+from benchmarks.fanout import RemoteFake
+from bot.slack.server import make_server
+from storage.db import make_engine, upgrade
+from tests.fakes.slack_api import DEFAULT_TOKEN
+from tests.slack.signing import SignedClient, block_actions_payload
+
+SECRET = "benchmark-signing-secret"
+STAND_IN_ACTION = "bench_click"
+TARGET_P99_MS = 100.0
+
+
+@dataclass(frozen=True)
+class Click:
+    action_id: str
+    value: str | None
+    user_id: str
+    response_url: str
+
+
+# -- the clicking process ----------------------------------------------------------------------
+
+
+def _clicker(connection: Any) -> None:
+    """Waits for (url, clicks); answers with [(seconds, status)] for one burst."""
+    while True:
+        command = connection.recv()
+        if command is None:
+            return
+        url, clicks = command
+        connection.send(_burst(SignedClient(url, SECRET, timeout=10), clicks))
+
+
+def _burst(client: SignedClient, clicks: list[Click]) -> list[tuple[float, int]]:
+    bodies = []
+    for click in clicks:  # everything is built and signed before the clock starts
+        payload = block_actions_payload(
+            action_id=click.action_id, value=click.value, user_id=click.user_id
+        )
+        payload["response_url"] = click.response_url
+        bodies.append(payload)
+    barrier = threading.Barrier(len(bodies))
+
+    def send(payload: dict[str, Any]) -> tuple[float, int]:
+        barrier.wait()
+        started = time.perf_counter()
+        status = client.interactive(payload).status
+        return time.perf_counter() - started, status
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, bodies))
+
+
+class RemoteClicker:
+    def __init__(self) -> None:
+        self._parent, child = multiprocessing.Pipe()
+        self._process = multiprocessing.Process(target=_clicker, args=(child,), daemon=True)
+        self._process.start()
+
+    def burst(self, url: str, clicks: list[Click]) -> list[tuple[float, int]]:
+        self._parent.send((url, clicks))
+        result: list[tuple[float, int]] = self._parent.recv()
+        return result
+
+    def close(self) -> None:
+        self._parent.send(None)
+        self._process.join(timeout=10)
+
+
+# -- the apps ------------------------------------------------------------------------------------
+
+
+def stand_in_app(engine: Engine, client: WebClient, listener_workers: int) -> tuple[App, Table]:
+    """One listener: record the click in the database, then acknowledge."""
+    table = Table(
+        f"bench_clicks_{uuid.uuid4().hex[:8]}",
+        MetaData(),
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("user_id", String(32), nullable=False),
+        Column("value", String(64)),
+        Column("clicked_at", DateTime(timezone=True), nullable=False),
+    )
+    table.create(engine)
+    app = App(
+        signing_secret=SECRET,
+        client=client,
+        token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(max_workers=listener_workers),
+    )
+
+    @app.action(STAND_IN_ACTION)
+    def click(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                table.insert().values(
+                    user_id=body["user"]["id"],
+                    value=action.get("value"),
+                    clicked_at=datetime.now(UTC),
+                )
+            )
+        ack()
+
+    return app, table
+
+
+def product_app(factory: Callable[..., App], engine: Engine, db_url: str, api_url: str) -> App:
+    from bot.config import Settings
+    from schedules.clock import SystemClock
+    from schedules.loader import load_plan
+
+    values: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api_url,
+        "DATABASE_URL": db_url,
+    }
+    settings = Settings(**values)
+    upgrade(engine)
+    client = WebClient(token=DEFAULT_TOKEN, base_url=api_url, retry_handlers=[], timeout=10)
+    plan = load_plan(settings.plan)
+    return factory(settings, engine, plan, SystemClock(), client=client)
+
+
+def find_factory(name: str | None) -> Callable[..., App] | None:
+    module_name, _, attribute = (name or "bot.slack.app:build_app").partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        if name:
+            raise
+        return None
+    factory: Callable[..., App] | None = getattr(module, attribute, None)
+    if factory is None and name:
+        raise SystemExit(f"{module_name} has no {attribute}")
+    return factory
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+def _ms(seconds: list[float]) -> tuple[float, float, float]:
+    values = sorted(s * 1000 for s in seconds)
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[98], values[-1]
+
+
+def _database(postgres: str | None, folder: Path) -> str:
+    return postgres or f"sqlite:///{folder / 'ack-latency.db'}"
+
+
+def run(args: argparse.Namespace) -> None:
+    factory = None if args.stand_in else find_factory(args.app)
+    fake = RemoteFake({})  # both helper processes start before any thread of ours
+    clicker = RemoteClicker()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            db_url = _database(args.postgres, Path(folder))
+            engine = make_engine(db_url)
+            table: Table | None = None
+            if factory is None:
+                client = WebClient(token=DEFAULT_TOKEN, base_url=fake.url, retry_handlers=[])
+                app, table = stand_in_app(engine, client, args.listener_workers)
+                what = (
+                    f"stand-in app (write a row, then ack; "
+                    f"{args.listener_workers} listener threads)"
+                )
+                action_id, value = STAND_IN_ACTION, None
+            else:
+                app = product_app(factory, engine, db_url, fake.url)
+                what = f"{factory.__module__}.{factory.__qualname__}"
+                action_id, value = args.action_id, args.value
+            try:
+                _measure(args, app, clicker, fake.url, what, engine.dialect.name, action_id, value)
+                if table is not None:
+                    with engine.connect() as connection:
+                        rows = connection.execute(select(func.count()).select_from(table))
+                        print(f"    rows written              : {rows.scalar()}")
+            finally:
+                if table is not None:
+                    table.drop(engine)
+                engine.dispose()
+    finally:
+        clicker.close()
+        fake.close()
+
+
+def _measure(
+    args: argparse.Namespace,
+    app: App,
+    clicker: RemoteClicker,
+    api_url: str,
+    what: str,
+    backend: str,
+    action_id: str,
+    value: str | None,
+) -> None:
+    server = make_server(app, threads=args.threads)
+    thread = server.start()
+    hooks = api_url.replace("/api/", "/hooks/")  # respond() lands on the fake, never on Slack
+
+    def clicks(round_no: int) -> list[Click]:
+        return [
+            Click(
+                action_id,
+                value if value is not None else f"r{round_no}-c{n}",
+                args.user_id,
+                f"{hooks}{round_no}/{n}",
+            )
+            for n in range(args.clicks)
+        ]
+
+    try:
+        clicker.burst(server.url, clicks(0))  # warm-up, not counted: imports, pools, connections
+        results: list[tuple[float, int]] = []
+        print(f"[4] ack latency: {args.clicks} concurrent signed clicks × {args.rounds} rounds")
+        print(f"    app      : {what}")
+        print(f"    database : {backend}; server: waitress, {args.threads} threads")
+        for round_no in range(1, args.rounds + 1):
+            burst = clicker.burst(server.url, clicks(round_no))
+            results += burst
+            p50, p99, worst = _ms([seconds for seconds, _ in burst])
+            print(
+                f"    round {round_no}: p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   max {worst:6.1f} ms"
+            )
+    finally:
+        server.close()
+        thread.join(timeout=10)
+    p50, p99, worst = _ms([seconds for seconds, _ in results])
+    verdict = "met" if p99 < TARGET_P99_MS else "MISSED"
+    print(f"    all     : p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   max {worst:6.1f} ms")
+    print(f"    target   : p99 < {TARGET_P99_MS:.0f} ms — {verdict}")
+    statuses = Counter(status for _, status in results)
+    print(f"    statuses : {dict(sorted(statuses.items()))}")
+
+
+def main() -> None:
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N"
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clicks", type=int, default=50, help="concurrent clicks per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=16, help="waitress worker threads")
+    parser.add_argument("--postgres", metavar="URL", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--stand-in", action="store_true", help="the minimal app, not build_app")
+    parser.add_argument("--app", metavar="MODULE:FUNCTION", help="another app factory")
+    parser.add_argument("--listener-workers", type=int, default=16, help="stand-in only")
+    parser.add_argument("--action-id", default="task_done", help="the button (product app)")
+    parser.add_argument("--value", default="1", help="the button's value (product app)")
+    parser.add_argument("--user-id", default="U0F0000001", help="who clicks")
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

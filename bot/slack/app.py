@@ -1,0 +1,59 @@
+"""The Bolt app: built from the settings and the domain's parts, listeners registered per feature.
+
+Kept thin on purpose: listeners translate Slack's requests into domain actions and back.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.slack.context import Deps
+from bot.slack.listeners import actions, commands, events, views
+from bot.transports.slack import slack_client
+from schedules.calendar import WorkCalendar
+from schedules.clock import Clock
+from schedules.plan import Plan
+
+
+def build_app(
+    settings: Settings,
+    engine: Engine,
+    plan: Plan,
+    clock: Clock,
+    *,
+    calendar: WorkCalendar | None = None,
+    client: WebClient | None = None,
+    process_before_response: bool = False,
+) -> App:
+    """The app. `process_before_response=True` answers HTTP only after the listener finished,
+    which makes tests deterministic; in production Bolt acks first and works in a thread."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    )
+    if not token:
+        raise ValueError("SLACK_BOT_TOKEN is not set: the Slack app needs the bot token (xoxb-…)")
+    if not secret and settings.slack_app_token is None:
+        raise ValueError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode must verify Slack's signatures"
+        )
+    app = App(
+        client=client or slack_client(token, settings.slack_api_url),
+        signing_secret=secret or "socket-mode",
+        # No auth.test at start-up: the app must come up even if Slack is briefly unreachable.
+        token_verification_enabled=False,
+        process_before_response=process_before_response,
+    )
+    deps = Deps(
+        engine=engine,
+        plan=plan,
+        clock=clock,
+        calendar=calendar or WorkCalendar.from_settings(settings),
+        you_said_we_did=settings.you_said_we_did,
+    )
+    for listeners in (actions, views, commands, events):
+        listeners.register(app, deps)
+    return app

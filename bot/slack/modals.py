@@ -1,0 +1,208 @@
+"""The modals behind the buttons: typed Block Kit views, and reading back what was submitted.
+
+Every input lives in a block whose id names the field and whose element's action id is
+"value", so `submitted()` can read a view's state without knowing each element's type.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.i18n.catalog import t
+from bot.slack.blocks import escape_mrkdwn, truncate
+from storage.models import ActionArea, VoAnswer
+
+TASK_DONE = "task_done"
+VO_ANSWER = "vo_answer"
+ACTION_DELAYED = "action_delayed"
+ACTION_DROPPED = "action_dropped"
+ACTION_ITEM = "action_item"
+TEXT_LIMIT = 500
+
+
+def _view(
+    callback_id: str, title_key: str, locale: str, blocks: list[Any], metadata: dict[str, Any]
+) -> View:
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=PlainTextObject(text=truncate(t(locale, title_key), 24)),
+        submit=PlainTextObject(text=t(locale, "slack.modal.save")),
+        close=PlainTextObject(text=t(locale, "slack.modal.cancel")),
+        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        blocks=blocks,
+    )
+
+
+def _date(
+    block_id: str, label_key: str, locale: str, initial: date | None, optional: bool = False
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=t(locale, label_key)),
+        element=DatePickerElement(
+            action_id="value", initial_date=initial.isoformat() if initial else None
+        ),
+        optional=optional,
+    )
+
+
+def _text(
+    block_id: str, label_key: str, locale: str, *, optional: bool, multiline: bool = False
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=t(locale, label_key)),
+        element=PlainTextInputElement(
+            action_id="value", multiline=multiline, max_length=TEXT_LIMIT
+        ),
+        optional=optional,
+    )
+
+
+def _intro(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(escape_mrkdwn(text), 3000)))
+
+
+def task_done_modal(
+    locale: str, *, title: str, unit: str, today: date, metadata: dict[str, Any]
+) -> View:
+    return _view(
+        TASK_DONE,
+        "slack.modal.done_title",
+        locale,
+        [
+            _intro(f"{title} · {unit}"),
+            _date("done_on", "slack.modal.done_on", locale, today),
+            _text("archive_ref", "slack.modal.archive_ref", locale, optional=True),
+        ],
+        metadata,
+    )
+
+
+def vo_answer_modal(
+    locale: str, *, answer: VoAnswer, title: str, unit: str, today: date, metadata: dict[str, Any]
+) -> View:
+    blocks: list[Any] = [
+        _intro(t(locale, "slack.modal.vo_intro", title=title, unit=unit)),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"*{t(locale, f'slack.vo.answer.{answer.value}')}*")]
+        ),
+    ]
+    if answer is not VoAnswer.not_yet:
+        blocks.append(_date("involved_on", "slack.modal.involved_on", locale, today))
+    blocks.append(_text("comment", "slack.modal.comment", locale, optional=True, multiline=True))
+    return _view(
+        VO_ANSWER, "slack.modal.vo_title", locale, blocks, {**metadata, "answer": answer.value}
+    )
+
+
+def action_delayed_modal(
+    locale: str, *, item: str, due_on: date | None, today: date, metadata: dict[str, Any]
+) -> View:
+    return _view(
+        ACTION_DELAYED,
+        "slack.modal.delayed_title",
+        locale,
+        [
+            _intro(item),
+            _date("new_due", "slack.modal.new_due", locale, max(due_on or today, today)),
+            _text("note", "slack.modal.note", locale, optional=True, multiline=True),
+        ],
+        metadata,
+    )
+
+
+def action_dropped_modal(locale: str, *, item: str, metadata: dict[str, Any]) -> View:
+    return _view(
+        ACTION_DROPPED,
+        "slack.modal.dropped_title",
+        locale,
+        [
+            _intro(item),
+            _text("note", "slack.modal.dropped_note", locale, optional=False, multiline=True),
+        ],
+        metadata,
+    )
+
+
+def action_item_modal(
+    locale: str, *, units: list[tuple[str, str]], metadata: dict[str, Any]
+) -> View:
+    """Register a "tiltak"; with more than one unit to choose from, a unit picker comes first."""
+    blocks: list[Any] = []
+    if len(units) > 1:
+        options = [
+            Option(value=unit_id, text=PlainTextObject(text=truncate(name, 75)))
+            for unit_id, name in units
+        ]
+        blocks.append(
+            InputBlock(
+                block_id="unit",
+                label=PlainTextObject(text=t(locale, "slack.modal.item_unit")),
+                element=StaticSelectElement(
+                    action_id="value", options=options[:100], initial_option=options[0]
+                ),
+            )
+        )
+    else:
+        metadata = {**metadata, "unit": units[0][0]}
+        blocks.append(_intro(units[0][1]))
+    areas = [
+        Option(
+            value=area.value, text=PlainTextObject(text=t(locale, f"slack.modal.area_{area.value}"))
+        )
+        for area in (ActionArea.develop, ActionArea.preserve)
+    ]
+    blocks += [
+        _text("title", "slack.modal.item_what", locale, optional=False, multiline=True),
+        _text("owner", "slack.modal.item_owner", locale, optional=True),
+        _date("due_on", "slack.modal.item_due", locale, None, optional=True),
+        InputBlock(
+            block_id="area",
+            label=PlainTextObject(text=t(locale, "slack.modal.item_area")),
+            element=RadioButtonsElement(action_id="value", options=areas, initial_option=areas[0]),
+        ),
+    ]
+    return _view(ACTION_ITEM, "slack.modal.item_title", locale, blocks, metadata)
+
+
+def submitted(view: dict[str, Any]) -> dict[str, str | None]:
+    """The values of a submitted view, by block id: dates as ISO text, choices by value."""
+    values: dict[str, str | None] = {}
+    for block_id, elements in (view.get("state") or {}).get("values", {}).items():
+        element: dict[str, Any] = elements.get("value") or next(iter(elements.values()), {})
+        kind = element.get("type")
+        if kind == "datepicker":
+            values[block_id] = element.get("selected_date")
+        elif kind in ("radio_buttons", "static_select"):
+            option = element.get("selected_option") or {}
+            values[block_id] = option.get("value")
+        else:
+            text = element.get("value")
+            values[block_id] = text.strip() if isinstance(text, str) and text.strip() else None
+    return values
+
+
+def metadata_of(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
