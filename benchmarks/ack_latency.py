@@ -115,8 +115,15 @@ class RemoteClicker:
 # -- the apps ------------------------------------------------------------------------------------
 
 
-def stand_in_app(engine: Engine, client: WebClient, listener_workers: int) -> tuple[App, Table]:
-    """One listener: record the click in the database, then acknowledge."""
+def stand_in_app(
+    engine: Engine, client: WebClient, listener_workers: int | None = None
+) -> tuple[App, Table]:
+    """One listener: record the click in the database, then acknowledge.
+
+    Bolt runs listeners on its own pool (5 threads unless `listener_workers` says otherwise);
+    keep it no larger than the database pool (SQLAlchemy's default: 5, plus 10 overflow
+    connections that are opened and closed again), or PostgreSQL pays for new connections.
+    """
     table = Table(
         f"bench_clicks_{uuid.uuid4().hex[:8]}",
         MetaData(),
@@ -130,7 +137,9 @@ def stand_in_app(engine: Engine, client: WebClient, listener_workers: int) -> tu
         signing_secret=SECRET,
         client=client,
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(max_workers=listener_workers),
+        listener_executor=(
+            ThreadPoolExecutor(max_workers=listener_workers) if listener_workers else None
+        ),
     )
 
     @app.action(STAND_IN_ACTION)
@@ -207,10 +216,8 @@ def run(args: argparse.Namespace) -> None:
             if factory is None:
                 client = WebClient(token=DEFAULT_TOKEN, base_url=fake.url, retry_handlers=[])
                 app, table = stand_in_app(engine, client, args.listener_workers)
-                what = (
-                    f"stand-in app (write a row, then ack; "
-                    f"{args.listener_workers} listener threads)"
-                )
+                workers = args.listener_workers or "Bolt's default 5"
+                what = f"stand-in app (write a row, then ack; {workers} listener threads)"
                 action_id, value = STAND_IN_ACTION, None
             else:
                 app = product_app(factory, engine, db_url, fake.url)
@@ -291,7 +298,7 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="PostgreSQL instead of SQLite")
     parser.add_argument("--stand-in", action="store_true", help="the minimal app, not build_app")
     parser.add_argument("--app", metavar="MODULE:FUNCTION", help="another app factory")
-    parser.add_argument("--listener-workers", type=int, default=16, help="stand-in only")
+    parser.add_argument("--listener-workers", type=int, help="stand-in only; Bolt's default: 5")
     parser.add_argument("--action-id", default="task_done", help="the button (product app)")
     parser.add_argument("--value", default="1", help="the button's value (product app)")
     parser.add_argument("--user-id", default="U0F0000001", help="who clicks")
