@@ -24,7 +24,7 @@ from tests.slack_app.world import USERS, SlackWorld, slack_world
 def _snapshot(engine: Engine) -> dict[str, Any]:
     tables = (TaskCompletion, VoConfirmation, ActionItem, AuditEntry)
     with engine.connect() as connection:
-        counts = {
+        counts: dict[str, Any] = {
             model.__name__: connection.execute(
                 select(func.count()).select_from(table_of(model))
             ).scalar()

@@ -15,12 +15,13 @@ from storage.models import (
     ActionItem,
     ActionState,
     AuditEntry,
+    Delivery,
     TaskCompletion,
     VoAnswer,
     VoConfirmation,
 )
 from tests.engine.harness import oslo
-from tests.slack_app.world import choice, datepicker, slack_world, text_input
+from tests.slack_app.world import SlackWorld, choice, datepicker, slack_world, text_input
 
 
 def _completions(engine: Engine) -> list[TaskCompletion]:
@@ -91,7 +92,7 @@ def test_remind_me_tomorrow(engine: Engine) -> None:
         assert len(world.dms_to("leader_a")) == 2
 
 
-def _vo_question(world) -> object:  # type: ignore[no-untyped-def]
+def _vo_question(world: SlackWorld) -> Delivery:
     world.at(oslo(date(2024, 4, 29), 9)).deliver()
     [question] = world.deliveries(nudge="vo_question")
     return question

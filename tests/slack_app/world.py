@@ -193,7 +193,7 @@ def slack_world(engine: Engine, start: datetime | None = None) -> Iterator[Slack
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=api.url,
             _env_file=None,
-        )  # type: ignore[call-arg]
+        )
         import_org(engine, ORG, clock=clock, actor="test")
         app = build_app(
             settings, engine, plan, clock, calendar=calendar, process_before_response=True
