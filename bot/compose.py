@@ -139,15 +139,18 @@ class Composer:
             if unit
             else t(locale, "context.phase_only", phase=milestone.phase)
         )
+        buttons = [
+            (action, t(locale, f"button.{action.value}"), style)
+            for action, style in _BUTTONS.get(kind, ())
+        ]
+        if milestone.calendar_invite and kind is MessageKind.reminder:
+            buttons.append((ActionId.calendar_file, t(locale, "button.calendar_file"), None))
         return _Texts(
             kind=kind,
             headline=t(locale, f"nudge.{nudge.value}.headline", **values),
             body=t(locale, f"nudge.{nudge.value}.body", **values).strip(),
             context=context,
-            buttons=tuple(
-                (action, t(locale, f"button.{action.value}"), style)
-                for action, style in _BUTTONS.get(kind, ())
-            ),
+            buttons=tuple(buttons),
         )
 
 

@@ -35,6 +35,7 @@ class ActionId(StrEnum):
     action_delayed = "action_delayed"
     action_done = "action_done"
     action_dropped = "action_dropped"
+    calendar_file = "calendar_file"
     open_link = "open_link"
 
 

@@ -233,6 +233,8 @@ class Milestone(Strict):
     # VO meeting points: the day by which the VO should have been involved.
     confirm_by: PlanDate | None = None
     related: list[str] = Field(default_factory=list)
+    # Reminders offer a calendar file (.ics) inviting the unit to a meeting (the follow-up).
+    calendar_invite: bool = False
     pulse: PulseSpec | None = None
     source: str | None = Field(default=None, description="The seed's own wording of the row")
 
@@ -255,6 +257,8 @@ class Milestone(Strict):
             )
         if self.window_reminders is not None and self.kind is not MilestoneKind.window:
             raise ValueError("window_reminders only apply to a window milestone")
+        if self.calendar_invite and self.kind is not MilestoneKind.task:
+            raise ValueError("calendar_invite only applies to a task milestone")
         if self.reminder_offsets is not None and self.kind is not MilestoneKind.task:
             raise ValueError("reminder_offsets only apply to a task milestone")
         return self

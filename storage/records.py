@@ -384,3 +384,8 @@ def employees_to_notify(session: Session, unit_id: str) -> list[Person]:
     return [
         person for person, _membership, _unit in active_members(session, unit_id, Role.employee)
     ]
+
+
+def vos_of(session: Session, unit_id: str) -> list[Person]:
+    """The unit's active safety representatives (invited to its follow-up meeting)."""
+    return [person for person, _membership, _unit in active_members(session, unit_id, Role.vo)]

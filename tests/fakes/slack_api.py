@@ -73,6 +73,18 @@ class PostedMessage:
     params: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """A file shared through the two-step upload (getUploadURLExternal, completeUploadExternal)."""
+
+    id: str
+    title: str
+    filename: str
+    channel: str | None
+    initial_comment: str | None
+    content: bytes
+
+
 @dataclass(slots=True)
 class _ScriptedFailure:
     status: int
@@ -135,6 +147,8 @@ class FakeSlackAPI:
         self._ts_counter = FIRST_TS_SEQUENCE
         self._known_ts: set[tuple[str, str]] = set()
         self._views: dict[str, dict[str, Any]] = {}
+        self._pending_uploads: dict[str, dict[str, Any]] = {}
+        self._files: list[UploadedFile] = []
         self._next_id = 1
 
         self._stopping = threading.Event()
@@ -269,6 +283,51 @@ class FakeSlackAPI:
     def count(self, method: str) -> int:
         with self._lock:
             return sum(1 for call in self._calls if call.method == method)
+
+    @property
+    def files(self) -> list[UploadedFile]:
+        """Files shared with files.completeUploadExternal, with the bytes that were uploaded."""
+        with self._lock:
+            return list(self._files)
+
+    def receive_upload(self, file_id: str, content: bytes) -> bool:
+        """The POST of a file's bytes to the URL files.getUploadURLExternal handed out."""
+        with self._lock:
+            pending = self._pending_uploads.get(file_id)
+            if pending is None:
+                return False
+            pending["content"] = content
+            return True
+
+    def _files_get_upload_url(self, params: dict[str, Any]) -> _Reply:
+        filename, length = params.get("filename"), params.get("length")
+        if not filename or not str(length or "").isdigit():
+            return _error("invalid_arguments")
+        file_id = self._new_id("F")
+        self._pending_uploads[file_id] = {"filename": filename, "content": None}
+        return _ok(upload_url=f"{self.url}upload/{file_id}", file_id=file_id)
+
+    def _files_complete_upload(self, params: dict[str, Any]) -> _Reply:
+        raw = params.get("files")
+        files = json.loads(raw) if isinstance(raw, str) else raw
+        if not isinstance(files, list) or not files:
+            return _error("invalid_arguments")
+        shared = []
+        for entry in files:
+            pending = self._pending_uploads.pop(str(entry.get("id")), None)
+            if pending is None or pending["content"] is None:
+                return _error("file_not_found")
+            uploaded = UploadedFile(
+                id=str(entry["id"]),
+                title=str(entry.get("title") or pending["filename"]),
+                filename=str(pending["filename"]),
+                channel=params.get("channel_id"),
+                initial_comment=params.get("initial_comment"),
+                content=pending["content"],
+            )
+            self._files.append(uploaded)
+            shared.append({"id": uploaded.id, "title": uploaded.title, "name": uploaded.filename})
+        return _ok(files=shared)
 
     @property
     def messages(self) -> list[PostedMessage]:
@@ -559,6 +618,8 @@ _METHODS: dict[str, _Method] = {
     "views.open": FakeSlackAPI._views_open,
     "views.publish": FakeSlackAPI._views_publish,
     "views.update": FakeSlackAPI._views_update,
+    "files.getUploadURLExternal": FakeSlackAPI._files_get_upload_url,
+    "files.completeUploadExternal": FakeSlackAPI._files_complete_upload,
 }
 
 
@@ -679,6 +740,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(_Reply(404, {"ok": False, "error": "not_found"}))
             return
         method = parts.path[len("/api/") :]
+        if method.startswith("upload/"):
+            known = self.server.fake.receive_upload(method[len("upload/") :], raw)
+            self._send(_Reply(200 if known else 404, {"ok": known}))
+            return
         headers = {name.lower(): value for name, value in self.headers.items()}
         params: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
         content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -195,3 +195,24 @@ def _state(engine: Engine) -> ActionState:
     with Session(engine) as session:
         [item] = session.exec(select(ActionItem)).all()
     return item.state
+
+
+def test_the_follow_up_meeting_comes_with_a_calendar_file(engine: Engine) -> None:
+    from icalendar import Calendar
+
+    with slack_world(engine) as world:
+        world.deliver()
+        delivery = world.deliveries(unit_id="IFA", nudge="task_open")[0]
+        posted = next(m for m in world.api.messages if m.ts == delivery.message_id)
+        assert "calendar_file" in str(posted.blocks)
+        world.click("leader_a", "calendar_file", str(delivery.id), delivery)
+        [shared] = world.api.files
+        assert shared.channel == delivery.channel_id
+        assert shared.filename == "oppfolgingsmote.ics"
+        event = next(iter(Calendar.from_ical(shared.content).walk("VEVENT")))
+        attendees = sorted(str(a).removeprefix("mailto:") for a in event.get("ATTENDEE"))
+        assert attendees == ["ansatt1@example.org", "ansatt2@example.org", "vo.a@example.org"]
+        assert str(event.get("ORGANIZER")).endswith("leder.a@example.org")
+        # Another department's leader cannot fetch it from Anne's message.
+        world.click("leader_b", "calendar_file", str(delivery.id), delivery)
+        assert len(world.api.files) == 1

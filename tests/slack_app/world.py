@@ -61,6 +61,7 @@ PLAN = """
     title: {nb: Fyll ut skjema, en: Fill in the form}
     audience: [{role: leader, level: 3}]
     when: {type: deadline, due: 2024-05-21, opens: 2024-04-22}
+    calendar_invite: true
   - id: vo-point
     phase: 1
     kind: vo_meeting

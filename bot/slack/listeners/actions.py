@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -18,13 +19,21 @@ from sqlmodel import Session, select
 
 from bot.access import coordinates, is_vo_for, leads
 from bot.i18n.catalog import format_day, t
+from bot.ics import follow_up_invitation
 from bot.slack import modals
 from bot.slack.context import Deps, deny, locale_of, person_for, tell, update_in_place, user_id_of
 from bot.slack.homes import publish_home
 from bot.slack.notify import you_said_we_did
 from storage.db import session_scope
 from storage.models import ActionItem, ActionState, Delivery, Person, TaskCompletion, Unit, VoAnswer
-from storage.records import pause_person, set_action_state, snooze_delivery
+from storage.records import (
+    audit,
+    employees_to_notify,
+    pause_person,
+    set_action_state,
+    snooze_delivery,
+    vos_of,
+)
 
 Respond = Callable[..., Any]
 
@@ -47,6 +56,7 @@ def register(app: App, deps: Deps) -> None:
     app.action("action_done")(handler(action_checkin))
     app.action("action_delayed")(handler(action_checkin))
     app.action("action_dropped")(handler(action_checkin))
+    app.action("calendar_file")(handler(calendar_file))
     app.action("home_task_done")(handler(home_task_done))
     app.action(re.compile(r"^home_vo_(yes|partly|not_yet)$"))(handler(home_vo))
     app.action("home_add_action")(handler(home_add_action))
@@ -248,6 +258,55 @@ def action_checkin(deps: Deps, body: dict[str, Any], client: WebClient, respond:
             update_in_place(client, body, note)
             return
     client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def calendar_file(deps: Deps, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    """The follow-up meeting as an .ics invitation, for the leader to send from Outlook."""
+    with session_scope(deps.engine) as session:
+        found = _delivery_for_click(session, deps, body, respond)
+        if found is None:
+            return
+        person, delivery, locale = found
+        unit_id = delivery.unit_id or ""
+        if not leads(session, person.id or 0, unit_id):
+            deny(respond, locale, "slack.access.not_leader", unit=_unit_name(session, unit_id))
+            return
+        milestone = deps.plan.milestone(delivery.milestone_id)
+        unit = _unit_name(session, unit_id)
+        zone = person.timezone or deps.calendar.timezone
+        # A week ahead at 10:00 as a starting point; the leader picks the real time in Outlook.
+        day = deps.calendar.next_working_day(deps.today(person) + timedelta(days=7))
+        starts_at = datetime.combine(day, time(10), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+        attendees = [p.email for p in employees_to_notify(session, unit_id)]
+        attendees += [p.email for p in vos_of(session, unit_id)]
+        content = follow_up_invitation(
+            summary=t(locale, "slack.ics.title", unit=unit),
+            description=milestone.details.get(locale)
+            if milestone.details
+            else milestone.title.get(locale),
+            organizer_email=person.email,
+            attendees=sorted(set(attendees)),
+            starts_at=starts_at,
+            duration=timedelta(hours=2),
+            location=None,
+            uid_seed=f"{deps.plan.id}|{milestone.id}|{unit_id}",
+            now=deps.now(),
+        )
+        audit(
+            session,
+            deps.now(),
+            person.email,
+            "ics.sent",
+            f"{deps.plan.id}/{milestone.id}/{unit_id}",
+        )
+    channel = (body.get("container") or {}).get("channel_id") or delivery.channel_id
+    client.files_upload_v2(
+        channel=channel,
+        content=content,
+        filename=t(locale, "slack.ics.filename"),
+        title=t(locale, "slack.ics.title", unit=unit),
+        initial_comment=t(locale, "slack.ics.comment", unit=unit),
+    )
 
 
 # -- the App Home's buttons ---------------------------------------------------------------
