@@ -208,3 +208,43 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     subject: str = Field(max_length=255)
     detail: str | None = Field(default=None, max_length=2000)
+
+
+class PulseAnswer(SQLModel, table=True):
+    """One anonymous answer to one pulse question.
+
+    No person, no time of day, and a random id rather than a sequence: nothing here can be
+    joined back to who answered or to when their delivery went out.
+    """
+
+    __tablename__ = "pulse_answers"
+    # Without a rowid, SQLite stores rows in the order of their random ids, not of arrival.
+    __table_args__ = (
+        Index("ix_pulse_answers_round", "cycle_id", "pulse_id", "round", "unit_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    cycle_id: str = Field(max_length=64)
+    pulse_id: str = Field(max_length=64)
+    round: str = Field(max_length=16)
+    unit_id: str = Field(max_length=64)
+    question_id: str = Field(max_length=64)
+    value: str = Field(max_length=16)
+    answered_on: date
+
+
+class PulseResponse(SQLModel, table=True):
+    """Only *that* a person answered a pulse round, so they are not asked again."""
+
+    __tablename__ = "pulse_responses"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "pulse_id", "round", "person_id", name="uq_pulse_response"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    cycle_id: str = Field(max_length=64)
+    pulse_id: str = Field(max_length=64)
+    round: str = Field(max_length=16)
+    person_id: int = Field(foreign_key="people.id", index=True)
