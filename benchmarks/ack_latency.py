@@ -30,7 +30,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +40,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select, text
 from sqlalchemy.engine import Engine
 
 from benchmarks.fanout import RemoteFake
@@ -125,7 +124,7 @@ def stand_in_app(
     connections that are opened and closed again), or PostgreSQL pays for new connections.
     """
     table = Table(
-        f"bench_clicks_{uuid.uuid4().hex[:8]}",
+        "bench_clicks",
         MetaData(),
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("user_id", String(32), nullable=False),
@@ -200,8 +199,24 @@ def _ms(seconds: list[float]) -> tuple[float, float, float]:
     return cuts[49], cuts[98], values[-1]
 
 
+SCHEMA = "arkbot_bench_ack"
+
+
 def _database(postgres: str | None, folder: Path) -> str:
-    return postgres or f"sqlite:///{folder / 'ack-latency.db'}"
+    """A fresh SQLite file, or a fresh schema of the PostgreSQL database (dropped afterwards)."""
+    if not postgres:
+        return f"sqlite:///{folder / 'ack-latency.db'}"
+    _schema(postgres, create=True)
+    return postgres + ("&" if "?" in postgres else "?") + f"options=-csearch_path%3D{SCHEMA}"
+
+
+def _schema(postgres: str, *, create: bool) -> None:
+    engine = make_engine(postgres)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        if create:
+            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    engine.dispose()
 
 
 def run(args: argparse.Namespace) -> None:
@@ -230,9 +245,9 @@ def run(args: argparse.Namespace) -> None:
                         rows = connection.execute(select(func.count()).select_from(table))
                         print(f"    rows written              : {rows.scalar()}")
             finally:
-                if table is not None:
-                    table.drop(engine)
                 engine.dispose()
+                if args.postgres:
+                    _schema(args.postgres, create=False)
     finally:
         clicker.close()
         fake.close()

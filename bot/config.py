@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # Tell a unit's employees when an action from their follow-up meeting is done.
     you_said_we_did: bool = Field(default=True, alias="ARKBOT_YOU_SAID_WE_DID")
 
+    # Pulse results are shown for groups of at least this many people; never fewer than 3.
+    pulse_min_group: int = Field(default=5, alias="ARKBOT_PULSE_MIN_GROUP")
+    # Finished delivery rows (who was sent what, when) are deleted after this many months.
+    delivery_retention_months: int = Field(default=18, alias="ARKBOT_DELIVERY_RETENTION_MONTHS")
+
     planner_horizon_hours: int = Field(default=36, alias="ARKBOT_PLANNER_HORIZON_HOURS")
     planner_interval_seconds: int = Field(default=60, alias="ARKBOT_PLANNER_INTERVAL_SECONDS")
     sender_interval_seconds: int = Field(default=5, alias="ARKBOT_SENDER_INTERVAL_SECONDS")
@@ -61,6 +66,20 @@ class Settings(BaseSettings):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("pulse_min_group")
+    @classmethod
+    def _never_below_three(cls, value: int) -> int:
+        if value < 3:
+            raise ValueError("pulse results need groups of at least 3 people (5 is the default)")
+        return value
+
+    @field_validator("delivery_retention_months")
+    @classmethod
+    def _positive_months(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("keep delivery logs for at least 1 month")
+        return value
 
     @field_validator("reminder_offsets", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 
@@ -23,6 +24,8 @@ def add_jobs(
     planner_seconds: int,
     sender_seconds: int,
     start_at: datetime | None = None,
+    nightly_job: Callable[[], object] | None = None,
+    timezone: str = "Europe/Oslo",
 ) -> None:
     first = start_at or datetime.now(UTC)
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
@@ -34,6 +37,14 @@ def add_jobs(
         replace_existing=True,
         **common,
     )
+    if nightly_job is not None:
+        scheduler.add_job(
+            nightly_job,
+            CronTrigger(hour=2, minute=30, timezone=timezone),
+            id="nightly",
+            replace_existing=True,
+            **common,
+        )
     scheduler.add_job(
         send_job,
         IntervalTrigger(seconds=sender_seconds, timezone=UTC),

@@ -48,3 +48,11 @@ def test_bad_offsets_say_what_to_write(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_database_urls_people_paste_use_psycopg3(given: str, expected: str) -> None:
     assert normalise_url(given) == expected
+
+
+def test_pulse_groups_are_never_smaller_than_three(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARKBOT_PULSE_MIN_GROUP", "2")
+    with pytest.raises(ValidationError, match="at least 3"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("ARKBOT_PULSE_MIN_GROUP", "3")
+    assert Settings(_env_file=None).pulse_min_group == 3

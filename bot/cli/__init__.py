@@ -6,6 +6,7 @@ import typer
 
 from bot.cli import db as db_commands
 from bot.cli import org as org_commands
+from bot.cli import person as person_commands
 from bot.cli import plan as plan_commands
 from bot.cli import serve as serve_commands
 from bot.cli import simulate as simulate_commands
@@ -22,6 +23,7 @@ app.add_typer(org_commands.app, name="org")
 app.add_typer(db_commands.app, name="db")
 simulate_commands.register(app)
 serve_commands.register(app)
+person_commands.register(app)
 
 
 def main() -> None:

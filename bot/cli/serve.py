@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -21,6 +22,7 @@ from schedules.clock import Clock, FrozenClock, SystemClock
 from schedules.planner import Planner
 from schedules.scheduler import add_jobs, blocking_scheduler
 from storage.db import make_engine, upgrade
+from storage.housekeeping import nightly
 from storage.models import Person, table_of
 
 log = logging.getLogger("arkbot")
@@ -29,6 +31,26 @@ log = logging.getLogger("arkbot")
 def register(app: typer.Typer) -> None:
     app.command("run-due")(run_due)
     app.command("serve")(serve)
+    app.command("housekeeping")(housekeeping)
+
+
+def housekeeping() -> None:
+    """Reseal recent pulse rounds and purge old delivery logs (serve does this nightly)."""
+    settings = get_settings()
+    plan = load_or_exit(settings.plan)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    report = nightly(
+        engine,
+        plan,
+        calendar_from(settings),
+        now=SystemClock().now(),
+        retention_months=settings.delivery_retention_months,
+    )
+    Console().print(
+        f"Resealed {report.rounds_resealed} pulse round(s) ({report.answers_resealed} answers); "
+        f"purged {report.deliveries_purged} delivery log row(s)."
+    )
 
 
 def _parts(settings: Settings, clock: Clock) -> tuple[Planner, Sender]:
@@ -106,6 +128,10 @@ def run_due(
     )
 
 
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve() -> None:
     """Run the bot: the planner and sender on a schedule, and the Slack app when configured.
 
@@ -122,6 +148,8 @@ def serve() -> None:
     clock = SystemClock()
     planner, sender = _parts(settings, clock)
     interval = timedelta(seconds=settings.sender_interval_seconds)
+    # Platforms stop a process with SIGTERM: shut down as cleanly as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
 
     def plan_job() -> None:
         stats = planner.run()
@@ -133,6 +161,16 @@ def serve() -> None:
         if stats.claimed:
             log.info("sent %d, failed %d, deferred %d", stats.sent, stats.failed, stats.deferred)
 
+    def nightly_job() -> None:
+        report = nightly(
+            planner.engine,
+            planner.plan,
+            planner.calendar,
+            now=clock.now(),
+            retention_months=settings.delivery_retention_months,
+        )
+        log.info("housekeeping: %s", report)
+
     chat = settings.slack_bot_token is not None
     scheduler = BackgroundScheduler(timezone=UTC) if chat else blocking_scheduler()
     add_jobs(
@@ -141,6 +179,8 @@ def serve() -> None:
         send_job=send_job,
         planner_seconds=settings.planner_interval_seconds,
         sender_seconds=settings.sender_interval_seconds,
+        nightly_job=nightly_job,
+        timezone=settings.timezone,
     )
     log.info("arkbot is running with plan %s (transport %s)", planner.plan.id, settings.transport)
     try:

@@ -5,6 +5,8 @@ Kept thin on purpose: listeners translate Slack's requests into domain actions a
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
@@ -46,6 +48,9 @@ def build_app(
         # No auth.test at start-up: the app must come up even if Slack is briefly unreachable.
         token_verification_enabled=False,
         process_before_response=process_before_response,
+        # Bolt acks only once a listener has started; with its default 5 threads a burst of
+        # clicks queues behind the work earlier clicks do after their ack.
+        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"),
     )
     deps = Deps(
         engine=engine,

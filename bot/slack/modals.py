@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.i18n.catalog import t
 from bot.slack.blocks import escape_mrkdwn, truncate
+from schedules.plan import PulseQuestion
 from storage.models import ActionArea, VoAnswer
 
 TASK_DONE = "task_done"
@@ -33,6 +34,7 @@ VO_ANSWER = "vo_answer"
 ACTION_DELAYED = "action_delayed"
 ACTION_DROPPED = "action_dropped"
 ACTION_ITEM = "action_item"
+PULSE_ANSWER = "pulse_answer"
 TEXT_LIMIT = 500
 
 
@@ -181,6 +183,30 @@ def action_item_modal(
         ),
     ]
     return _view(ACTION_ITEM, "slack.modal.item_title", locale, blocks, metadata)
+
+
+def pulse_modal(locale: str, *, questions: list[PulseQuestion], metadata: dict[str, Any]) -> View:
+    """One radio group per question (at most five), every one required."""
+    blocks: list[Any] = [_intro(t(locale, "slack.pulse.intro"))]
+    for question in questions:
+        if question.scale == "1-5":
+            choices = [(str(n), t(locale, f"slack.pulse.scale.{n}")) for n in range(1, 6)]
+        else:
+            choices = [(v, t(locale, f"slack.pulse.choice.{v}")) for v in ("yes", "no", "unsure")]
+        blocks.append(
+            InputBlock(
+                block_id=f"q:{question.id}",
+                label=PlainTextObject(text=truncate(question.text.get(locale), 2000)),
+                element=RadioButtonsElement(
+                    action_id="value",
+                    options=[
+                        Option(value=value, text=PlainTextObject(text=label))
+                        for value, label in choices
+                    ],
+                ),
+            )
+        )
+    return _view(PULSE_ANSWER, "slack.pulse.title", locale, blocks, metadata)
 
 
 def submitted(view: dict[str, Any]) -> dict[str, str | None]:

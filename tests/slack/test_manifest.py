@@ -150,7 +150,7 @@ def test_bot_user_and_app_home(manifest: dict[str, Any]) -> None:
     assert features["app_home"] == {
         "home_tab_enabled": True,
         "messages_tab_enabled": True,
-        "messages_tab_read_only_enabled": False,
+        "messages_tab_read_only_enabled": True,
     }
 
 

@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.slack.server import HttpServer, make_server
+from bot.slack.server import HttpServer, make_server, serve_socket_mode
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.slack.signing import (
     BOT_USER_ID,
@@ -328,23 +329,9 @@ def test_recorded_payloads_parse_with_the_slack_sdk_models() -> None:
     ]
     submission = load_payload("view_submission")
     view = submission["view"]
-    modal = View(
-        **{
-            k: v
-            for k, v in view.items()
-            if k
-            not in {
-                "team_id",
-                "hash",
-                "app_id",
-                "root_view_id",
-                "previous_view_id",
-                "app_installed_team_id",
-                "bot_id",
-            }
-        }
-    )
+    modal = View(**view)  # the view as Slack returns it, fields and all
     modal.validate_json()
+    assert (modal.type, modal.callback_id) == ("modal", "ark-done-modal")
     assert set(view["state"]["values"]) == {block["block_id"] for block in view["blocks"]}
     home = load_payload("app_home_opened")
     assert (home["type"], home["event"]["type"]) == ("event_callback", "app_home_opened")
@@ -383,3 +370,13 @@ def test_built_payloads_carry_the_clicked_button_in_the_message() -> None:
     assert picked["actions"][0]["selected_date"] == "2023-10-12"
     submitted = view_submission_payload(callback_id="cb", values={"b": {"a": {"type": "x"}}})
     assert [block["block_id"] for block in submitted["view"]["blocks"]] == ["b"]
+
+
+def test_socket_mode_asks_for_a_connection_with_the_app_token(fake_slack: FakeSlackAPI) -> None:
+    """Socket Mode goes through the app's Web API client (SLACK_API_URL) with the xapp token."""
+    app_token = "xapp-1-A0ARKBOT01-1700000000000-0123456789abcdef"
+    with pytest.raises(SlackApiError) as refused:  # the fake knows no xapp token: no websocket
+        serve_socket_mode(_bolt_app(fake_slack), app_token)
+    assert refused.value.response["error"] == "invalid_auth"
+    [call] = fake_slack.calls_to("apps.connections.open")
+    assert call.headers["authorization"] == f"Bearer {app_token}"

@@ -180,9 +180,31 @@ def choice(value: str, kind: str = "radio_buttons") -> dict[str, Any]:
     return {"value": {"type": kind, "selected_option": {"value": value}}}
 
 
+PULSE = """
+  - id: pulse
+    phase: 4
+    kind: pulse
+    title: {nb: Puls, en: Pulse}
+    audience: [{role: employee}]
+    when: {type: window, start: 2024-04-22, end: 2024-06-14}
+    pulse:
+      cadence_days: 28
+      open_days: 7
+      questions:
+        - id: safe
+          text: {nb: "Er det trygt å si ifra?", en: "Is it safe to speak up?"}
+          scale: "1-5"
+        - id: know
+          text: {nb: "Kjenner du tiltakene?", en: "Do you know the actions?"}
+          scale: yes_no_unsure
+"""
+
+
 @contextmanager
-def slack_world(engine: Engine, start: datetime | None = None) -> Iterator[SlackWorld]:
-    plan = make_plan(PLAN)
+def slack_world(
+    engine: Engine, start: datetime | None = None, *, extra: str = ""
+) -> Iterator[SlackWorld]:
+    plan = make_plan(PLAN + extra)
     clock = FrozenClock(start or oslo(date(2024, 4, 22), 9))
     calendar = WorkCalendar()
     with FakeSlackAPI() as api:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,8 +24,10 @@ from bot.slack import modals
 from bot.slack.context import Deps, deny, locale_of, person_for, tell, update_in_place, user_id_of
 from bot.slack.homes import publish_home
 from bot.slack.notify import you_said_we_did
+from schedules.events import Rules
 from storage.db import session_scope
 from storage.models import ActionItem, ActionState, Delivery, Person, TaskCompletion, Unit, VoAnswer
+from storage.pulses import has_answered, pulse_rounds
 from storage.records import (
     audit,
     employees_to_notify,
@@ -57,6 +59,7 @@ def register(app: App, deps: Deps) -> None:
     app.action("action_delayed")(handler(action_checkin))
     app.action("action_dropped")(handler(action_checkin))
     app.action("calendar_file")(handler(calendar_file))
+    app.action(re.compile(r"^pulse_answer(:\d+)?$"))(handler(pulse_answer))
     app.action("home_task_done")(handler(home_task_done))
     app.action(re.compile(r"^home_vo_(yes|partly|not_yet)$"))(handler(home_vo))
     app.action("home_add_action")(handler(home_add_action))
@@ -307,6 +310,36 @@ def calendar_file(deps: Deps, body: dict[str, Any], client: WebClient, respond: 
         title=t(locale, "slack.ics.title", unit=unit),
         initial_comment=t(locale, "slack.ics.comment", unit=unit),
     )
+
+
+def pulse_answer(deps: Deps, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    """Open the pulse's questions; answering twice, or after the round closed, is refused."""
+    with session_scope(deps.engine) as session:
+        found = _delivery_for_click(session, deps, body, respond)
+        if found is None:
+            return
+        person, delivery, locale = found
+        milestone = deps.plan.milestone(delivery.milestone_id)
+        if milestone.pulse is None:
+            deny(respond, locale, "slack.access.stale")
+            return
+        if has_answered(session, deps.plan.id, milestone.id, delivery.occurrence, person.id or 0):
+            update_in_place(client, body, t(locale, "slack.pulse.already"))
+            return
+        if not _round_open(deps, milestone.id, delivery.occurrence, deps.today(person)):
+            update_in_place(client, body, t(locale, "slack.pulse.closed"))
+            return
+        view = modals.pulse_modal(
+            locale, questions=list(milestone.pulse.questions), metadata={"d": delivery.id}
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _round_open(deps: Deps, pulse_id: str, round_id: str, today: date) -> bool:
+    for pulse_round in pulse_rounds(deps.plan, deps.calendar, Rules()):
+        if pulse_round.pulse_id == pulse_id and pulse_round.round == round_id:
+            return pulse_round.opens_on <= today <= pulse_round.closes_on
+    return False
 
 
 # -- the App Home's buttons ---------------------------------------------------------------

@@ -32,6 +32,7 @@ from storage.models import (
     Unit,
     VoAnswer,
 )
+from storage.pulses import record_pulse_answers
 from storage.records import add_action_item, mark_task_done, record_vo_answer, set_action_state
 
 Ack = Callable[..., None]
@@ -49,6 +50,7 @@ def register(app: App, deps: Deps) -> None:
     app.view(modals.ACTION_DELAYED)(handler(action_changed))
     app.view(modals.ACTION_DROPPED)(handler(action_changed))
     app.view(modals.ACTION_ITEM)(handler(action_item))
+    app.view(modals.PULSE_ANSWER)(handler(pulse_answer))
 
 
 def _date(value: str | None) -> date | None:
@@ -297,3 +299,45 @@ def action_item(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient) -
             area=ActionArea(values.get("area") or ActionArea.develop.value),
         )
         publish_home(client, deps, session, person)
+
+
+def pulse_answer(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """Store the answers without the person; only a marker says that they answered."""
+    view = body.get("view") or {}
+    metadata, values = modals.metadata_of(view), modals.submitted(view)
+    with session_scope(deps.engine) as session:
+        person = _who(session, body)
+        locale = locale_of(person, body)
+        delivery = _delivery(session, metadata)
+        if (
+            person is None
+            or person.id is None
+            or delivery is None
+            or delivery.person_id != person.id
+        ):
+            ack()
+            return
+        answers = {
+            block.removeprefix("q:"): value
+            for block, value in values.items()
+            if block.startswith("q:") and value is not None
+        }
+        try:
+            recorded = record_pulse_answers(
+                session,
+                plan=deps.plan,
+                pulse_id=delivery.milestone_id,
+                round=delivery.occurrence,
+                person_id=person.id,
+                unit_id=delivery.unit_id or "",
+                answers=answers,
+                today=deps.today(person),
+                calendar=deps.calendar,
+            )
+        except ValueError:
+            first = next((block for block in values if block.startswith("q:")), "q")
+            _reject(ack, locale, **{first: "slack.pulse.closed"})
+            return
+        ack()
+        note = t(locale, "slack.pulse.thanks" if recorded else "slack.pulse.already")
+        update_delivery_message(client, deps, delivery, person, note)

@@ -1,0 +1,261 @@
+"""The report's charts, drawn with matplotlib and handed over as inline SVG.
+
+No pyplot and no global backend switch: each chart is a `Figure` on an Agg canvas, saved as
+SVG with its text drawn as paths (so it looks the same without any font on the reader's
+device). The SVG is made embeddable: no XML prologue, no metadata, ids prefixed per chart so
+several charts can share one page, and its size left to the page's CSS.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.i18n.catalog import t
+from bot.overview import TaskState
+from bot.reports import words
+from bot.reports.model import ACTION_STATES, TASK_STATES, QuestionTrend, Report
+from storage.models import ActionState
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+TASK_COLOURS: dict[TaskState, str] = {
+    "done": "#009E73",
+    "done_late": "#E69F00",
+    "due": "#56B4E9",
+    "late": "#D55E00",
+    "upcoming": "#D9D9D9",
+    "unknown": "#8C8C8C",
+}
+ACTION_COLOURS: dict[ActionState, str] = {
+    ActionState.open: "#56B4E9",
+    ActionState.on_track: "#009E73",
+    ActionState.delayed: "#E69F00",
+    ActionState.done: "#0072B2",
+    ActionState.dropped: "#8C8C8C",
+}
+LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
+MARKERS = ("o", "s", "^", "D", "v")
+
+_RC: dict[Any, Any] = {
+    "svg.fonttype": "path",
+    "svg.hashsalt": "arkbot-report",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "legend.frameon": False,
+}
+_PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.DOTALL)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
+_SIZE = re.compile(r'(<svg\b[^>]*?)\s(?:width|height)="[^"]*"')
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def _embeddable(svg: str, prefix: str, label: str) -> str:
+    svg = _PROLOGUE.sub("", svg, count=1)
+    svg = _METADATA.sub("", svg)
+    svg = _COMMENT.sub("", svg)
+    for _ in range(2):  # width and height, in whichever order
+        svg = _SIZE.sub(r"\1", svg, count=1)
+    ids = set(_ID.findall(svg))
+    if ids:
+        svg = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+        svg = re.sub(
+            r"#([A-Za-z_][\w.-]*)",
+            lambda m: f"#{prefix}-{m.group(1)}" if m.group(1) in ids else m.group(0),
+            svg,
+        )
+    attributes = f' role="img" aria-label="{_attribute(label)}" class="chart-svg"'
+    return svg.replace("<svg", "<svg" + attributes, 1).strip()
+
+
+def _attribute(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def _save(figure: Figure, prefix: str, label: str) -> str:
+    buffer = io.StringIO()
+    figure.savefig(
+        buffer,
+        format="svg",
+        metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+    )
+    return _embeddable(buffer.getvalue(), prefix, label)
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def phases_svg(report: Report, locale: str) -> str:
+    """Stacked bars: every unit's task milestones per phase, by state."""
+    import matplotlib
+    from matplotlib.ticker import MaxNLocator
+
+    phases = report.totals.phases
+    title = t(locale, "report.chart.phases")
+    with matplotlib.rc_context(_RC):
+        figure = _figure(5.0, 3.6)
+        axes = figure.add_subplot()
+        positions = list(range(len(phases)))
+        bottoms = [0] * len(phases)
+        for state in TASK_STATES:
+            heights = [progress.tasks.counts[state] for progress in phases]
+            if not any(heights):
+                continue
+            axes.bar(
+                positions,
+                heights,
+                bottom=bottoms,
+                color=TASK_COLOURS[state],
+                label=words.task_column(state, locale),
+                width=0.62,
+                edgecolor="white",
+                linewidth=0.6,
+            )
+            bottoms = [base + height for base, height in zip(bottoms, heights, strict=True)]
+        for position, progress in zip(positions, phases, strict=True):
+            axes.annotate(
+                str(progress.tasks.total),
+                (position, progress.tasks.total),
+                ha="center",
+                va="bottom",
+                xytext=(0, 2),
+                textcoords="offset points",
+                fontsize=9,
+            )
+        axes.set_xticks(positions, [words.phase(p.phase, locale) for p in phases])
+        axes.set_ylabel(t(locale, "report.chart.tasks_axis"))
+        axes.set_title(title, loc="left")
+        axes.margins(y=0.12)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        figure.legend(loc="outside lower center", ncols=3, fontsize=9)
+        return _save(figure, "phases", title)
+
+
+def actions_svg(report: Report, locale: str) -> str:
+    """Horizontal bars: action items by state."""
+    import matplotlib
+    from matplotlib.ticker import MaxNLocator
+
+    title = t(locale, "report.chart.actions")
+    states = list(ACTION_STATES)
+    counts = [report.totals.actions[state] for state in states]
+    with matplotlib.rc_context(_RC):
+        figure = _figure(5.0, 2.6)
+        axes = figure.add_subplot()
+        positions = list(range(len(states)))[::-1]
+        axes.barh(
+            positions,
+            counts,
+            color=[ACTION_COLOURS[state] for state in states],
+            height=0.62,
+        )
+        for position, count in zip(positions, counts, strict=True):
+            axes.annotate(
+                str(count),
+                (count, position),
+                ha="left",
+                va="center",
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize=9,
+            )
+        axes.set_yticks(positions, [words.action_state(state, locale) for state in states])
+        axes.set_xlabel(t(locale, "report.chart.actions_axis"))
+        axes.set_title(title, loc="left")
+        axes.margins(x=0.12)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        return _save(figure, "actions", title)
+
+
+def _legend_label(number: int, trend: QuestionTrend, locale: str) -> str:
+    text = textwrap.shorten(words.question_text(trend.question, locale), width=48, placeholder="…")
+    return f"{number}. {text}"
+
+
+def pulse_svg(report: Report, locale: str) -> str | None:
+    """Lines over rounds: the mean of each 1–5 question, the share of "yes" of the others.
+
+    None when no round has a result that may be shown."""
+    import matplotlib
+
+    if not report.trends or not report.rounds:
+        return None
+    numbered = list(enumerate(report.trends, start=1))
+    means = [(n, trend) for n, trend in numbered if trend.question.scale != "yes_no_unsure"]
+    shares = [(n, trend) for n, trend in numbered if trend.question.scale == "yes_no_unsure"]
+    panels = [panel for panel in (means, shares) if panel]
+    title = t(locale, "report.chart.pulse")
+    # "12. feb.\n2024": the year on a line of its own keeps the labels level and apart.
+    labels = [
+        "\n".join(words.round_label(pulse_round, locale).rsplit(" ", 1))
+        for pulse_round in report.rounds
+    ]
+    index = {pulse_round.key: i for i, pulse_round in enumerate(report.rounds)}
+    with matplotlib.rc_context(_RC):
+        figure = _figure(5.0, 3.4 * len(panels) + 0.3)
+        axes_list = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
+        for axes, panel in zip(axes_list, panels, strict=True):
+            is_share = panel is shares
+            for number, trend in panel:
+                xs = [index[point.round.key] for point in trend.points]
+                ys: Sequence[float | None] = [
+                    (point.yes_share * 100 if point.yes_share is not None else None)
+                    if is_share
+                    else point.mean
+                    for point in trend.points
+                ]
+                shown = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
+                if not shown:
+                    continue
+                colour = LINE_COLOURS[(number - 1) % len(LINE_COLOURS)]
+                axes.plot(
+                    [x for x, _ in shown],
+                    [y for _, y in shown],
+                    marker=MARKERS[(number - 1) % len(MARKERS)],
+                    color=colour,
+                    linewidth=2,
+                    label=_legend_label(number, trend, locale),
+                )
+            if is_share:
+                axes.set_ylim(0, 100)
+                axes.set_ylabel(t(locale, "report.chart.pulse_yes"))
+            else:
+                axes.set_ylim(1, 5)
+                axes.set_ylabel(t(locale, "report.chart.pulse_mean"))
+            axes.set_xticks(list(range(len(labels))), labels, fontsize=8)
+            axes.set_xlim(-0.4, len(labels) - 0.6)
+            axes.grid(axis="y", linewidth=0.5, alpha=0.5)
+            axes.legend(loc="upper left", bbox_to_anchor=(0, -0.3), fontsize=9, ncols=1)
+        axes_list[0].set_title(title, loc="left")
+        return _save(figure, "pulse", title)
+
+
+def warm_up() -> None:
+    """Import matplotlib and draw a throw-away chart, so the first real one starts warm.
+
+    `arkbot report --format html` runs this in a thread while the report is being built:
+    the build waits on the database much of the time, and matplotlib's import and font set-up
+    take about as long as the build itself."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.ticker import MaxNLocator  # noqa: F401
+
+    with matplotlib.rc_context(_RC):
+        figure = _figure(1.0, 1.0)
+        axes = figure.add_subplot()
+        axes.bar([0], [1], label="x")
+        axes.set_title("Åø")
+        figure.savefig(io.StringIO(), format="svg")

@@ -1,0 +1,1 @@
+"""Pulses: anonymous answers, and results that respect the privacy rules."""
