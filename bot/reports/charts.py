@@ -242,20 +242,3 @@ def pulse_svg(report: Report, locale: str) -> str | None:
         axes_list[0].set_title(title, loc="left")
         return _save(figure, "pulse", title)
 
-
-def warm_up() -> None:
-    """Import matplotlib and draw a throw-away chart, so the first real one starts warm.
-
-    `arkbot report --format html` runs this in a thread while the report is being built:
-    the build waits on the database much of the time, and matplotlib's import and font set-up
-    take about as long as the build itself."""
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
-    from matplotlib.ticker import MaxNLocator  # noqa: F401
-
-    with matplotlib.rc_context(_RC):
-        figure = _figure(1.0, 1.0)
-        axes = figure.add_subplot()
-        axes.bar([0], [1], label="x")
-        axes.set_title("Åø")
-        figure.savefig(io.StringIO(), format="svg")
