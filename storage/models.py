@@ -220,7 +220,16 @@ class PulseAnswer(SQLModel, table=True):
     __tablename__ = "pulse_answers"
     # Without a rowid, SQLite stores rows in the order of their random ids, not of arrival.
     __table_args__ = (
-        Index("ix_pulse_answers_round", "cycle_id", "pulse_id", "round", "unit_id"),
+        # Covers the aggregation's GROUP BY, so results are read from the index alone.
+        Index(
+            "ix_pulse_answers_round",
+            "cycle_id",
+            "pulse_id",
+            "round",
+            "unit_id",
+            "question_id",
+            "value",
+        ),
         {"sqlite_with_rowid": False},
     )
 

@@ -8,6 +8,7 @@ from bot.cli import db as db_commands
 from bot.cli import org as org_commands
 from bot.cli import person as person_commands
 from bot.cli import plan as plan_commands
+from bot.cli import report as report_commands
 from bot.cli import serve as serve_commands
 from bot.cli import simulate as simulate_commands
 
@@ -24,6 +25,7 @@ app.add_typer(db_commands.app, name="db")
 simulate_commands.register(app)
 serve_commands.register(app)
 person_commands.register(app)
+report_commands.register(app)
 
 
 def main() -> None:

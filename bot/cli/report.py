@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -10,12 +9,20 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from sqlmodel import Session
 
 from bot.cli.plan import load_or_exit
 from bot.config import get_settings
 from bot.i18n.catalog import normalise_locale, t
-from bot.reports import build_report, render_csv_bytes, render_html, render_table
+from bot.reports import (
+    Report,
+    build_report,
+    paused_gc,
+    render_csv_bytes,
+    render_html,
+    render_table,
+)
 from bot.reports.build import MIN_GROUP_FLOOR
 from schedules.calendar import WorkCalendar
 from schedules.clock import SystemClock
@@ -81,58 +88,53 @@ def report_command(
         typer.Option("--today", metavar="YYYY-MM-DD", help="Report as of this day."),
     ] = None,
 ) -> None:
-    """The coordinator's report: tasks, VO involvement, action items, pulse results (where
-    allowed) and delivery health per unit, with totals.
+    """The coordinator's report: tasks, VO involvement, actions, pulses and deliveries per unit.
 
-    Reads DATABASE_URL and the plan (ARKBOT_PLAN). CSV is UTF-8 with a byte-order mark, so
-    Excel reads Norwegian letters; HTML is one file with its charts inside, readable offline
-    and on a phone.
+    Reads DATABASE_URL and ARKBOT_PLAN. CSV is UTF-8 with a byte-order mark (Excel-safe).
+
+    HTML is one self-contained file with charts, readable offline and on a phone.
     """
     settings = get_settings()
     locale = normalise_locale(lang.value if lang else settings.default_locale)
     calendar = WorkCalendar.from_settings(settings)
     day = _today(today, calendar)
     plan = load_or_exit(settings.plan)
+    errors = Console(stderr=True, highlight=False)
     engine = make_engine(settings.database_url)
-    errors = Console(stderr=True)
     try:
         upgrade(engine)
-        with Session(engine) as session:
+        with paused_gc(), Session(engine) as session:
             report = build_report(
-                session,
-                plan,
-                unit_id=unit,
-                today=day,
-                calendar=calendar,
-                min_group=min_group,
+                session, plan, unit_id=unit, today=day, calendar=calendar, min_group=min_group
             )
+            _write(report, output_format, output, locale)
     except UnknownUnitError:
-        errors.print(f"[red]{t(locale, 'report.cli.unknown_unit', unit=unit)}[/red]", markup=True)
+        message = t(locale, "report.cli.unknown_unit", unit=unit)
+        errors.print(Text(message, style="red"))
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
+    if output is not None:
+        errors.print(t(locale, "report.cli.written", path=output), markup=False)
 
+
+def _write(report: Report, output_format: Format, output: Path | None, locale: str) -> None:
+    """The report in its format, to `output` or to standard output."""
     if output_format is Format.table:
         if output is None:
             render_table(report, Console(), locale=locale)
             return
         with output.open("w", encoding="utf-8") as handle:
-            render_table(
-                report,
-                Console(file=handle, width=160, no_color=True, force_terminal=False),
-                locale=locale,
-            )
+            console = Console(file=handle, width=160, no_color=True, force_terminal=False)
+            render_table(report, console, locale=locale)
+        return
+    if output_format is Format.csv:
+        data = render_csv_bytes(report, locale=locale)
     else:
-        data = (
-            render_csv_bytes(report, locale=locale)
-            if output_format is Format.csv
-            else render_html(report, locale=locale).encode("utf-8")
-        )
-        if output is None:
-            stream = typer.get_binary_stream("stdout")
-            stream.write(data)
-            stream.flush()
-            return
+        data = render_html(report, locale=locale).encode("utf-8")
+    if output is None:
+        stream = typer.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+    else:
         output.write_bytes(data)
-    errors.print(t(locale, "report.cli.written", path=output), highlight=False)
-    sys.stderr.flush()

@@ -3,7 +3,7 @@ tables (`render_table`), CSV (`render_csv`) or one self-contained HTML page (`re
 
 from __future__ import annotations
 
-from bot.reports.build import MIN_GROUP_FLOOR, build_report
+from bot.reports.build import MIN_GROUP_FLOOR, build_report, paused_gc
 from bot.reports.model import Report, ReportScope, Totals, UnitReport
 from bot.reports.render_csv import HEADER as CSV_HEADER
 from bot.reports.render_csv import render_csv, render_csv_bytes
@@ -18,6 +18,7 @@ __all__ = [
     "Totals",
     "UnitReport",
     "build_report",
+    "paused_gc",
     "render_csv",
     "render_csv_bytes",
     "render_html",

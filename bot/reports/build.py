@@ -9,7 +9,9 @@ six of `unit_statuses`, one grouped count of deliveries, and one aggregation per
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,6 +35,24 @@ from storage.queries import MAX_DEPTH, UnknownUnitError
 
 MIN_GROUP_FLOOR = 3  # never show a group smaller than this, whatever is asked for
 _IN_CHUNK = 5000
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector while a report is built and rendered.
+
+    A report of a thousand units creates a few hundred thousand small objects that all stay
+    alive until it is written; every full collection walks all of them again, which costs
+    about a third of the time. Nothing a report makes needs the collector (no cycles worth
+    freeing early), and it runs again as soon as the block ends. `arkbot report` uses this.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +177,7 @@ def build_report(
         results = tuple(pulses.by_unit.get(node.unit_id, ()))
         units.append(UnitReport(status, node.parent_id, node.depth, health, results))
 
-    scope = ReportScope("all")
+    scope = ReportScope("area")
     if unit_id is not None:
         scope = ReportScope(
             "unit", unit_id, statuses[unit_id].name if unit_id in statuses else None

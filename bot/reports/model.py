@@ -41,9 +41,10 @@ def vo_state(point: VoPointStatus) -> VoState:
 
 @dataclass(frozen=True, slots=True)
 class ReportScope:
-    """What the report covers: every active unit, or one unit and every active unit below."""
+    """What the report covers: the area (every active unit: `arkbot report` runs for the
+    coordinator of the whole directory), or one unit and every active unit below it."""
 
-    kind: Literal["all", "unit"]
+    kind: Literal["area", "unit"]
     unit_id: str | None = None
     unit_name: str | None = None
 

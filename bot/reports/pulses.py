@@ -113,15 +113,14 @@ def pulse_rounds(session: Session, plan: Plan, calendar: WorkCalendar) -> list[P
     """The plan's pulse rounds that have answers in this cycle, oldest first (one DISTINCT
     query; the rounds' days come from the plan, as the planner sends them)."""
     answers = table_of(PulseAnswer)
-    answered = set(
-        session.execute(
+    answered = {
+        (pulse_id, name)
+        for pulse_id, name in session.execute(
             select(answers.c.pulse_id, answers.c.round)
             .where(answers.c.cycle_id == plan.id)
             .distinct()
         )
-        .tuples()
-        .all()
-    )
+    }
     if not answered:
         return []
     titles = {m.id: m.title for m in plan.milestones if m.kind is MilestoneKind.pulse}

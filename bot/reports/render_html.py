@@ -13,7 +13,7 @@ Summary figures carry ``data-key`` (``units``, ``tasks_on_time``, …) and the p
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 
 from bot.i18n.catalog import normalise_locale, t
@@ -52,6 +52,7 @@ tbody tr:last-child td,tbody tr:last-child th{border-bottom:0}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.date{white-space:nowrap}
 tr.total th,tr.total td{font-weight:650}
+#units tbody th,#failures tbody th{min-width:10rem}
 .s-late,.s-overdue,.s-failed,.s-delayed{color:var(--bad);font-weight:600}
 .s-done,.s-yes,.s-on_track{color:var(--good)}
 details{border:1px solid var(--line);border-radius:8px;margin:.5rem 0;padding:0 .7rem}
@@ -84,6 +85,7 @@ def _head_cells(head: tuple[tuple[str, bool], ...]) -> str:
     return "".join(f'<th scope="col"{" class=n" if n else ""}>{_e(h)}</th>' for h, n in head)
 
 
+@lru_cache(maxsize=16384)  # the same states, dates and titles fill thousands of cells
 def _td(value: object, cls: str = "") -> str:
     return f'<td class="{cls}">{_e(value)}</td>' if cls else f"<td>{_e(value)}</td>"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -120,8 +121,7 @@ def _print_trends(report: Report, console: Console, locale: str) -> None:
 
 
 def _print_units(report: Report, console: Console, locale: str) -> None:
-    table = _table(
-        t(locale, "report.section.units"),
+    headers = [
         t(locale, "report.column.unit"),
         t(locale, "report.column.level"),
         words.task_column("done", locale),
@@ -132,23 +132,75 @@ def _print_units(report: Report, console: Console, locale: str) -> None:
         t(locale, "report.column.actions"),
         t(locale, "report.column.sent"),
         t(locale, "report.column.failed"),
-        numeric=(1, 2, 3, 4, 5, 8, 9),
-    )
+    ]
+    rows = []
     for unit in report.units:
         counts = unit.task_counts()
-        table.add_row(
-            escape("  " * unit.depth + unit.name),
-            str(unit.level),
-            str(counts["done"]),
-            str(counts["done_late"]),
-            str(counts["due"] + counts["late"]),
-            str(counts["late"]),
-            words.unit_vo_text(unit, locale),
-            escape(words.unit_actions_text(unit, locale)),
-            str(unit.delivery.sent),
-            str(unit.delivery.failed),
+        rows.append(
+            [
+                "  " * unit.depth + unit.name,
+                str(unit.level),
+                str(counts["done"]),
+                str(counts["done_late"]),
+                str(counts["due"] + counts["late"]),
+                str(counts["late"]),
+                words.unit_vo_text(unit, locale),
+                words.unit_actions_text(unit, locale),
+                str(unit.delivery.sent),
+                str(unit.delivery.failed),
+            ]
         )
-    console.print(table)
+    _print_grid(
+        console, t(locale, "report.section.units"), headers, rows, numeric=(1, 2, 3, 4, 5, 8, 9)
+    )
+
+
+def _print_grid(
+    console: Console,
+    title: str,
+    headers: list[str],
+    rows: list[list[str]],
+    *,
+    numeric: Collection[int],
+) -> None:
+    """A table drawn like Rich's default (heavy head) for any number of rows, fast.
+
+    Rich lays out every cell of a `Table` as a renderable, which takes a second for a
+    thousand units; these rows are plain text of one line, so the widths are simply counted.
+    """
+    widths = [cell_len(header) for header in headers]
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], cell_len(cell))
+
+    def line(cells: list[str], left: str, middle: str, right: str) -> str:
+        padded = [
+            (" " * (width - cell_len(cell)) + cell)
+            if index in numeric
+            else (cell + " " * (width - cell_len(cell)))
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return left + " " + f" {middle} ".join(padded) + " " + right
+
+    def border(left: str, middle: str, right: str, fill: str) -> str:
+        return left + middle.join(fill * (width + 2) for width in widths) + right
+
+    out = Text(no_wrap=True, overflow="ignore")
+    out.append(title + "\n", style="bold")
+    out.append(border("┏", "┳", "┓", "━") + "\n")
+    out.append("┃ ")
+    for index, (header, width) in enumerate(zip(headers, widths, strict=True)):
+        if index:
+            out.append(" ┃ ")
+        pad = " " * (width - cell_len(header))
+        out.append(pad + header if index in numeric else header, style="bold")
+        if index not in numeric:
+            out.append(pad)
+    out.append(" ┃\n")
+    out.append(border("┡", "╇", "┩", "━") + "\n")
+    out.append("".join(line(row, "│", "│", "│") + "\n" for row in rows))
+    out.append(border("└", "┴", "┘", "─"))
+    console.print(out, soft_wrap=True)
 
 
 def _print_failures(report: Report, console: Console, locale: str) -> None:
@@ -157,19 +209,17 @@ def _print_failures(report: Report, console: Console, locale: str) -> None:
         console.print(t(locale, "report.section.failures") + ": " + t(locale, "report.no_failures"))
         console.print()
         return
-    table = _table(
-        t(locale, "report.section.failures"),
+    headers = [
         t(locale, "report.column.unit"),
         t(locale, "report.column.reason"),
         t(locale, "report.column.count"),
-        numeric=(2,),
-    )
-    for unit in failing:
-        for reason in unit.delivery.reasons:
-            table.add_row(
-                escape(unit.name), escape(words.reason(reason.reason, locale)), str(reason.count)
-            )
-    console.print(table)
+    ]
+    rows = [
+        [unit.name, words.reason(reason.reason, locale), str(reason.count)]
+        for unit in failing
+        for reason in unit.delivery.reasons
+    ]
+    _print_grid(console, t(locale, "report.section.failures"), headers, rows, numeric=(2,))
 
 
 def _print_unit_details(unit: UnitReport, console: Console, locale: str) -> None:

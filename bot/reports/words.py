@@ -107,14 +107,14 @@ def _medium(day: date, locale: str) -> str:
 
 def day(value: date | None, locale: str) -> str:
     """A date, compact ("20. mars 2024" / "20 Mar 2024"); "" for none."""
-    return _medium(value, normalise_locale(locale)) if value is not None else ""
+    return _medium(value, locale) if value is not None else ""
 
 
 def decimal(value: float | None, locale: str, digits: int = 1) -> str:
     if value is None:
         return ""
     text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if normalise_locale(locale) == "nb" else text
+    return text.replace(".", ",") if locale == "nb" else text
 
 
 def percent(share: float | None, locale: str) -> str:
@@ -130,7 +130,7 @@ def round_label(pulse_round: PulseRound, locale: str) -> str:
 
 
 def question_text(question: PulseQuestion, locale: str) -> str:
-    return question.text.get(normalise_locale(locale)) if question.text else question.question_id
+    return question.text.get(locale) if question.text else question.question_id
 
 
 @cache

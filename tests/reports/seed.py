@@ -172,7 +172,9 @@ def pid(session: Session, email: str) -> int:
     return person.id
 
 
-def _delivery(person_id: int, unit_id: str, n: int, status: DeliveryStatus, error: str | None):
+def _delivery(
+    person_id: int, unit_id: str, n: int, status: DeliveryStatus, error: str | None
+) -> dict[str, Any]:
     at = NOW - timedelta(days=n + 1)
     return {
         "dedupe_key": f"report-test:{unit_id}:{n}",
