@@ -58,6 +58,7 @@ def build_app(
         clock=clock,
         calendar=calendar or WorkCalendar.from_settings(settings),
         you_said_we_did=settings.you_said_we_did,
+        pulse_min_group=settings.pulse_min_group,
     )
     for listeners in (actions, views, commands, events):
         listeners.register(app, deps)

@@ -31,6 +31,7 @@ class Deps:
     clock: Clock
     calendar: WorkCalendar
     you_said_we_did: bool = True
+    pulse_min_group: int = 5
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -124,6 +124,10 @@ def test_only_coordinators_get_the_report(engine: Engine) -> None:
         report = world.replies()[-1]
         assert "blocks" in report
         assert "Institutt A" in str(report["blocks"])
+        [attached] = world.api.files  # the full report, in the coordinator's DM
+        assert attached.filename == "ark-FAK-2024-04-22.html"
+        assert attached.channel == world.api.dm_channel(USERS["koord"])
+        assert b"Institutt A" in attached.content
 
 
 def test_a_garbled_button_value_is_a_stale_message(engine: Engine) -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from bot.access import is_coordinator
 from bot.i18n.catalog import format_day, t
 from bot.overview import coordinator_area, person_home
+from bot.reports import build_report, render_html
 from bot.slack import modals
 from bot.slack.context import Deps, locale_of, person_for
 from bot.slack.home import help_blocks, plan_blocks, report_blocks, status_blocks
@@ -179,12 +180,40 @@ def _report(
     client: WebClient,
     respond: Respond,
 ) -> None:
+    """A summary here, and the full report (HTML) as a file in the coordinator's DM."""
     if not is_coordinator(session, person.id or 0):
         _say(respond, t(person.locale, "slack.access.not_coordinator"))
         return
     today = deps.today(person)
     area = coordinator_area(session, deps.plan, person.id or 0, today, deps.calendar)
     _say(respond, "/ark report", report_blocks(area, locale=person.locale, today=today))
+    roots = _coordinated_roots(session, person)
+    if not roots:
+        return
+    channel = client.conversations_open(users=command["user_id"])["channel"]["id"]
+    for unit in roots:
+        report = build_report(
+            session,
+            deps.plan,
+            unit_id=unit.id,
+            today=today,
+            calendar=deps.calendar,
+            min_group=deps.pulse_min_group,
+        )
+        client.files_upload_v2(
+            channel=channel,
+            content=render_html(report, locale=person.locale).encode("utf-8"),
+            filename=f"ark-{unit.id}-{today.isoformat()}.html",
+            title=t(person.locale, "slack.report.file_title", unit=unit.name),
+        )
+
+
+def _coordinated_roots(session: Session, person: Person) -> list[Unit]:
+    """The units the person coordinates whose parents they do not also coordinate."""
+    units = {unit.id: unit for unit, role in _units(session, person) if role is Role.coordinator}
+    return sorted(
+        (unit for unit in units.values() if unit.parent_id not in units), key=lambda unit: unit.id
+    )
 
 
 def _units(session: Session, person: Person) -> list[tuple[Unit, Role]]:
