@@ -41,7 +41,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping per checkout (a round trip on every click); a dropped connection is noticed on
+    # its first error, which invalidates the pool, and old ones are recycled hourly.
+    kwargs.setdefault("pool_recycle", 3600)
     # Enough kept-open connections for the Slack listeners' threads and the sender's workers;
     # reopening connections under a burst costs more than keeping them.
     kwargs.setdefault("pool_size", 20)

@@ -8,6 +8,7 @@ from bot.cli import db as db_commands
 from bot.cli import org as org_commands
 from bot.cli import person as person_commands
 from bot.cli import plan as plan_commands
+from bot.cli import pulse as pulse_commands
 from bot.cli import report as report_commands
 from bot.cli import serve as serve_commands
 from bot.cli import simulate as simulate_commands
@@ -26,6 +27,7 @@ simulate_commands.register(app)
 serve_commands.register(app)
 person_commands.register(app)
 report_commands.register(app)
+pulse_commands.register(app)
 
 
 def main() -> None:

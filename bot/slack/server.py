@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -158,6 +159,9 @@ def make_server(
     health: HealthCheck | None = None,
 ) -> HttpServer:
     """Bind (synchronously) a threaded waitress server for `app`; port 0 picks a free port."""
+    # Slack waits at most 3 s for an ack: under a burst, short requests should not wait
+    # behind a thread that holds the GIL for Python's default 5 ms slice.
+    sys.setswitchinterval(0.001)
     socket_map: dict[int, Any] = {}
     server = create_server(
         SlackWSGIApp(app, health), map=socket_map, host=host, port=port, threads=threads
