@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -46,7 +47,7 @@ def register(app: App, deps: Deps) -> None:
                 blocks = help_blocks(locale, coordinator=coordinator)
                 _say(respond, t(locale, "slack.command.unknown", word=sub), blocks)
                 return
-            handler(deps, session, person, args, command, client, respond)
+            handler(Call(deps, session, person, args, command, client, respond))
 
 
 def _say(respond: Respond, text: str, blocks: list[Any] | None = None) -> None:
@@ -58,153 +59,128 @@ def _say(respond: Respond, text: str, blocks: list[Any] | None = None) -> None:
     respond(**payload)
 
 
-Handler = Callable[[Deps, Session, Person, list[str], dict[str, Any], WebClient, Respond], None]
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One `/ark` invocation: who asked, with what, and how to answer."""
+
+    deps: Deps
+    session: Session
+    person: Person
+    args: list[str]
+    command: dict[str, Any]
+    client: WebClient
+    respond: Respond
 
 
-def _help(
-    deps: Deps,
-    session: Session,
-    person: Person,
-    args: list[str],
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-) -> None:
-    locale = person.locale
-    blocks = help_blocks(locale, coordinator=is_coordinator(session, person.id or 0))
-    _say(respond, "/ark help", blocks)
+Handler = Callable[[Call], None]
 
 
-def _status(
-    deps: Deps,
-    session: Session,
-    person: Person,
-    args: list[str],
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-) -> None:
-    today = deps.today(person)
-    home = person_home(session, deps.plan, person.id or 0, today, deps.calendar)
-    _say(respond, "/ark status", status_blocks(home, today=today))
+def _help(call: Call) -> None:
+    locale = call.person.locale
+    blocks = help_blocks(locale, coordinator=is_coordinator(call.session, call.person.id or 0))
+    _say(call.respond, "/ark help", blocks)
 
 
-def _plan(
-    deps: Deps,
-    session: Session,
-    person: Person,
-    args: list[str],
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-) -> None:
-    units = _units(session, person)
+def _status(call: Call) -> None:
+    today = call.deps.today(call.person)
+    home = person_home(call.session, call.deps.plan, call.person.id or 0, today, call.deps.calendar)
+    _say(call.respond, "/ark status", status_blocks(home, today=today))
+
+
+def _plan(call: Call) -> None:
+    units = _units(call.session, call.person)
     blocks = plan_blocks(
-        deps.plan,
-        locale=person.locale,
-        today=deps.today(person),
+        call.deps.plan,
+        locale=call.person.locale,
+        today=call.deps.today(call.person),
         unit_levels={unit.level for unit, _ in units},
         roles={role for _, role in units},
     )
-    _say(respond, "/ark plan", blocks)
+    _say(call.respond, "/ark plan", blocks)
 
 
-def _tiltak(
-    deps: Deps,
-    session: Session,
-    person: Person,
-    args: list[str],
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-) -> None:
-    units = _led_units(session, person)
+def _tiltak(call: Call) -> None:
+    units = _led_units(call.session, call.person)
     if not units:
-        _say(respond, t(person.locale, "slack.action.none_to_lead"))
+        _say(call.respond, t(call.person.locale, "slack.action.none_to_lead"))
         return
-    view = modals.action_item_modal(person.locale, units=units, metadata={})
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+    view = modals.action_item_modal(call.person.locale, units=units, metadata={})
+    call.client.views_open(trigger_id=call.command["trigger_id"], view=view)
 
 
-def _lang(
-    deps: Deps,
-    session: Session,
-    person: Person,
-    args: list[str],
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-) -> None:
-    wanted = args[0].lower() if args else ""
+def _lang(call: Call) -> None:
+    wanted = call.args[0].lower() if call.args else ""
     if wanted not in ("nb", "en"):
-        _say(respond, t(person.locale, "slack.command.lang_usage"))
+        _say(call.respond, t(call.person.locale, "slack.command.lang_usage"))
         return
-    set_locale(session, person_id=person.id or 0, locale=wanted, now=deps.now(), actor=person.email)
-    session.refresh(person)
-    _say(respond, t(wanted, "slack.command.lang_set"))
-    publish_home(client, deps, session, person)
+    set_locale(
+        call.session,
+        person_id=call.person.id or 0,
+        locale=wanted,
+        now=call.deps.now(),
+        actor=call.person.email,
+    )
+    call.session.refresh(call.person)
+    _say(call.respond, t(wanted, "slack.command.lang_set"))
+    publish_home(call.client, call.deps, call.session, call.person)
 
 
-def _pause(
-    deps: Deps,
-    session: Session,
-    person: Person,
-    args: list[str],
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-) -> None:
-    locale = person.locale
-    word = args[0].lower() if args else "7"
+def _pause(call: Call) -> None:
+    locale = call.person.locale
+    word = call.args[0].lower() if call.args else "7"
     if word in ("off", "av", "stop", "resume"):
         pause_person(
-            session, person_id=person.id or 0, until=None, now=deps.now(), actor=person.email
+            call.session,
+            person_id=call.person.id or 0,
+            until=None,
+            now=call.deps.now(),
+            actor=call.person.email,
         )
-        _say(respond, t(locale, "slack.command.resumed"))
+        _say(call.respond, t(locale, "slack.command.resumed"))
         return
     if not word.isdigit() or not 1 <= int(word) <= MAX_PAUSE_DAYS:
-        _say(respond, t(locale, "slack.command.pause_usage"))
+        _say(call.respond, t(locale, "slack.command.pause_usage"))
         return
-    last_day = deps.today(person) + timedelta(days=int(word) - 1)
-    until = deps.calendar.send_time(last_day + timedelta(days=1), person.timezone)
-    pause_person(session, person_id=person.id or 0, until=until, now=deps.now(), actor=person.email)
-    _say(respond, t(locale, "slack.command.paused", date=format_day(last_day, locale)))
+    last_day = call.deps.today(call.person) + timedelta(days=int(word) - 1)
+    until = call.deps.calendar.send_time(last_day + timedelta(days=1), call.person.timezone)
+    pause_person(
+        call.session,
+        person_id=call.person.id or 0,
+        until=until,
+        now=call.deps.now(),
+        actor=call.person.email,
+    )
+    _say(call.respond, t(locale, "slack.command.paused", date=format_day(last_day, locale)))
 
 
-def _report(
-    deps: Deps,
-    session: Session,
-    person: Person,
-    args: list[str],
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-) -> None:
+def _report(call: Call) -> None:
     """A summary here, and the full report (HTML) as a file in the coordinator's DM."""
-    if not is_coordinator(session, person.id or 0):
-        _say(respond, t(person.locale, "slack.access.not_coordinator"))
+    if not is_coordinator(call.session, call.person.id or 0):
+        _say(call.respond, t(call.person.locale, "slack.access.not_coordinator"))
         return
-    today = deps.today(person)
-    area = coordinator_area(session, deps.plan, person.id or 0, today, deps.calendar)
-    _say(respond, "/ark report", report_blocks(area, locale=person.locale, today=today))
-    roots = _coordinated_roots(session, person)
+    today = call.deps.today(call.person)
+    area = coordinator_area(
+        call.session, call.deps.plan, call.person.id or 0, today, call.deps.calendar
+    )
+    _say(call.respond, "/ark report", report_blocks(area, locale=call.person.locale, today=today))
+    roots = _coordinated_roots(call.session, call.person)
     if not roots:
         return
-    channel = client.conversations_open(users=command["user_id"])["channel"]["id"]
+    channel = call.client.conversations_open(users=call.command["user_id"])["channel"]["id"]
     for unit in roots:
         report = build_report(
-            session,
-            deps.plan,
+            call.session,
+            call.deps.plan,
             unit_id=unit.id,
             today=today,
-            calendar=deps.calendar,
-            min_group=deps.pulse_min_group,
+            calendar=call.deps.calendar,
+            min_group=call.deps.pulse_min_group,
         )
-        client.files_upload_v2(
+        call.client.files_upload_v2(
             channel=channel,
-            content=render_html(report, locale=person.locale).encode("utf-8"),
+            content=render_html(report, locale=call.person.locale).encode("utf-8"),
             filename=f"ark-{unit.id}-{today.isoformat()}.html",
-            title=t(person.locale, "slack.report.file_title", unit=unit.name),
+            title=t(call.person.locale, "slack.report.file_title", unit=unit.name),
         )
 
 

@@ -69,6 +69,21 @@ def _delivery(session: Session, metadata: dict[str, Any]) -> Delivery | None:
     return session.get(Delivery, int(delivery_id)) if isinstance(delivery_id, int) else None
 
 
+def _redraw(
+    client: WebClient,
+    deps: Deps,
+    session: Session,
+    person: Person,
+    metadata: dict[str, Any],
+    note: str,
+) -> None:
+    """After a change: the message it came from says what happened, and the Home is redrawn."""
+    delivery = _delivery(session, metadata)
+    if delivery is not None:
+        update_delivery_message(client, deps, delivery, person, note)
+    publish_home(client, deps, session, person)
+
+
 def _reject(ack: Ack, locale: str, **errors: str) -> None:
     ack(response_action="errors", errors={block: t(locale, key) for block, key in errors.items()})
 
@@ -116,10 +131,7 @@ def task_done(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient) -> 
         )
         if completion.archive_ref:
             note += " " + t(locale, "slack.done.reference", ref=completion.archive_ref)
-        delivery = _delivery(session, metadata)
-        if delivery is not None:
-            update_delivery_message(client, deps, delivery, person, note)
-        publish_home(client, deps, session, person)
+        _redraw(client, deps, session, person, metadata, note)
 
 
 def vo_answer(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -262,10 +274,7 @@ def action_changed(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient
             item=item.title,
             state=t(locale, f"slack.action.state.{state.value}"),
         )
-        delivery = _delivery(session, metadata)
-        if delivery is not None:
-            update_delivery_message(client, deps, delivery, person, note)
-        publish_home(client, deps, session, person)
+        _redraw(client, deps, session, person, metadata, note)
 
 
 def action_item(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
