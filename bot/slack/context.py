@@ -83,7 +83,12 @@ def update_in_place(client: WebClient, body: dict[str, Any], note: str) -> None:
 
 
 def update_delivery_message(
-    client: WebClient, deps: Deps, delivery: Delivery, person: Person, note: str
+    client: WebClient,
+    deps: Deps,
+    delivery: Delivery,
+    person: Person,
+    note: str,
+    unit_name: str | None = None,
 ) -> None:
     """After a modal: redraw the delivery's message without its buttons, with what happened."""
     if not delivery.channel_id or not delivery.message_id or delivery.id is None:
@@ -108,7 +113,7 @@ def update_delivery_message(
         expires_at=delivery.expires_at,
     )
     message = Composer(deps.plan).compose(
-        claimed, person.locale, Subject(milestone), deps.today(person)
+        claimed, person.locale, Subject(milestone, unit_name), deps.today(person)
     )
     redrawn = message.model_copy(
         update={"buttons": [], "context": f"{message.context or ''}\n{note}"}

@@ -80,7 +80,8 @@ def _redraw(
     """After a change: the message it came from says what happened, and the Home is redrawn."""
     delivery = _delivery(session, metadata)
     if delivery is not None:
-        update_delivery_message(client, deps, delivery, person, note)
+        unit = session.get(Unit, delivery.unit_id) if delivery.unit_id else None
+        update_delivery_message(client, deps, delivery, person, note, unit.name if unit else None)
     publish_home(client, deps, session, person)
 
 
@@ -180,12 +181,9 @@ def vo_answer(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient) -> 
             date=format_day(today, locale),
             answer=t(locale, f"slack.vo.answer.{answer.value}"),
         )
-        delivery = _delivery(session, metadata)
-        if delivery is not None:
-            update_delivery_message(client, deps, delivery, person, note)
         if answer is VoAnswer.not_yet:
             _nudge_leaders(deps, session, client, unit_id, milestone_id, today)
-        publish_home(client, deps, session, person)
+        _redraw(client, deps, session, person, metadata, note)
 
 
 def _nudge_leaders(
@@ -349,4 +347,5 @@ def pulse_answer(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient) 
             return
         ack()
         note = t(locale, "slack.pulse.thanks" if recorded else "slack.pulse.already")
+        # The App Home shows no pulses, so only the message changes.
         update_delivery_message(client, deps, delivery, person, note)
