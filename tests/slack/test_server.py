@@ -374,7 +374,7 @@ def test_built_payloads_carry_the_clicked_button_in_the_message() -> None:
 
 def test_socket_mode_asks_for_a_connection_with_the_app_token(fake_slack: FakeSlackAPI) -> None:
     """Socket Mode goes through the app's Web API client (SLACK_API_URL) with the xapp token."""
-    app_token = "xapp-1-A0ARKBOT01-1700000000000-0123456789abcdef"
+    app_token = "xapp-test-not-a-real-app-token"
     with pytest.raises(SlackApiError) as refused:  # the fake knows no xapp token: no websocket
         serve_socket_mode(_bolt_app(fake_slack), app_token)
     assert refused.value.response["error"] == "invalid_auth"
