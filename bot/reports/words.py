@@ -30,57 +30,28 @@ from storage.models import ActionArea, ActionState
 
 @cache
 def task_state(state: TaskState, locale: str) -> str:
-    return {
-        "done": t(locale, "report.task_state.done"),
-        "done_late": t(locale, "report.task_state.done_late"),
-        "due": t(locale, "report.task_state.due"),
-        "late": t(locale, "report.task_state.late"),
-        "upcoming": t(locale, "report.task_state.upcoming"),
-        "unknown": t(locale, "report.task_state.unknown"),
-    }[state]
+    return t(locale, f"report.task_state.{state}")
 
 
 @cache
 def task_column(state: TaskState, locale: str) -> str:
     """A short heading for a count of tasks in this state (columns, chart legends)."""
-    return {
-        "done": t(locale, "report.task_column.done"),
-        "done_late": t(locale, "report.task_column.done_late"),
-        "due": t(locale, "report.task_column.due"),
-        "late": t(locale, "report.task_column.late"),
-        "upcoming": t(locale, "report.task_column.upcoming"),
-        "unknown": t(locale, "report.task_column.unknown"),
-    }[state]
+    return t(locale, f"report.task_column.{state}")
 
 
 @cache
 def vo_state(state: VoState, locale: str) -> str:
-    return {
-        "yes": t(locale, "report.vo_state.yes"),
-        "partly": t(locale, "report.vo_state.partly"),
-        "not_yet": t(locale, "report.vo_state.not_yet"),
-        "waiting": t(locale, "report.vo_state.waiting"),
-        "overdue": t(locale, "report.vo_state.overdue"),
-    }[state]
+    return t(locale, f"report.vo_state.{state}")
 
 
 @cache
 def action_state(state: ActionState, locale: str) -> str:
-    return {
-        ActionState.open: t(locale, "report.action_state.open"),
-        ActionState.on_track: t(locale, "report.action_state.on_track"),
-        ActionState.delayed: t(locale, "report.action_state.delayed"),
-        ActionState.done: t(locale, "report.action_state.done"),
-        ActionState.dropped: t(locale, "report.action_state.dropped"),
-    }[state]
+    return t(locale, f"action_state.{state.value}")
 
 
 @cache
 def action_area(area: ActionArea, locale: str) -> str:
-    return {
-        ActionArea.preserve: t(locale, "report.action_area.preserve"),
-        ActionArea.develop: t(locale, "report.action_area.develop"),
-    }[area]
+    return t(locale, f"report.action_area.{area.value}")
 
 
 @cache

@@ -208,13 +208,7 @@ def _vo_symbol(point: VoPointStatus) -> str:
 
 
 def _state_word(state: ActionState, locale: str) -> str:
-    return {
-        ActionState.open: t(locale, "home.action_state.open"),
-        ActionState.on_track: t(locale, "home.action_state.on_track"),
-        ActionState.delayed: t(locale, "home.action_state.delayed"),
-        ActionState.done: t(locale, "home.action_state.done"),
-        ActionState.dropped: t(locale, "home.action_state.dropped"),
-    }[state]
+    return t(locale, f"action_state.{state.value}")
 
 
 def _role_word(role: Role, locale: str) -> str:

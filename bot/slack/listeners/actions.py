@@ -254,7 +254,7 @@ def action_checkin(deps: Deps, body: dict[str, Any], client: WebClient, respond:
                 locale,
                 "slack.action.recorded",
                 item=item.title,
-                state=t(locale, f"slack.action.state.{state.value}"),
+                state=t(locale, f"action_state.{state.value}"),
             )
             if state is ActionState.done and not was_done and deps.you_said_we_did:
                 you_said_we_did(client, session, item)

@@ -270,7 +270,7 @@ def action_changed(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient
             locale,
             "slack.action.recorded",
             item=item.title,
-            state=t(locale, f"slack.action.state.{state.value}"),
+            state=t(locale, f"action_state.{state.value}"),
         )
         _redraw(client, deps, session, person, metadata, note)
 
