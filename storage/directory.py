@@ -47,12 +47,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine
 
 from schedules.clock import Clock
-from storage.models import AuditEntry, Membership, Person, Role, Unit
+from storage.models import AuditEntry, Membership, Person, Role, Unit, table_of
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "unit_id",
@@ -719,16 +719,10 @@ def _parents_first(units: dict[str, UnitRow]) -> list[UnitRow]:
 # --------------------------------------------------------------------------- importing
 
 
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-UNITS = _table(Unit)
-PEOPLE = _table(Person)
-MEMBERSHIPS = _table(Membership)
-AUDIT = _table(AuditEntry)
+UNITS = table_of(Unit)
+PEOPLE = table_of(Person)
+MEMBERSHIPS = table_of(Membership)
+AUDIT = table_of(AuditEntry)
 PERSON_FIELDS = ("email", "name", "locale", "timezone", "slack_user_id", "teams_user_id")
 
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from bot.access import person_for_slack
 from bot.compose import Composer, Subject
 from bot.i18n.catalog import normalise_locale, t
 from bot.slack.blocks import render_payload
@@ -42,11 +43,7 @@ class Deps:
 
 def person_for(session: Session, slack_user_id: str | None) -> Person | None:
     """The active person behind a Slack user id, or None."""
-    if not slack_user_id:
-        return None
-    return session.exec(
-        select(Person).where(Person.slack_user_id == slack_user_id, Person.active == True)  # noqa: E712
-    ).first()
+    return person_for_slack(session, slack_user_id) if slack_user_id else None
 
 
 def locale_of(person: Person | None, body: dict[str, Any]) -> str:
