@@ -12,9 +12,11 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.conversation import Core
+from bot.notices import Notifier, transport_notifier
 from bot.slack.context import Deps
 from bot.slack.listeners import actions, commands, events, views
-from bot.transports.slack import slack_client
+from bot.transports.slack import SlackTransport, slack_client
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
 from schedules.plan import Plan
@@ -29,6 +31,7 @@ def build_app(
     calendar: WorkCalendar | None = None,
     client: WebClient | None = None,
     process_before_response: bool = False,
+    notify: Notifier | None = None,
 ) -> App:
     """The app. `process_before_response=True` answers HTTP only after the listener finished,
     which makes tests deterministic; in production Bolt acks first and works in a thread."""
@@ -52,7 +55,7 @@ def build_app(
         # clicks queues behind the work earlier clicks do after their ack.
         listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"),
     )
-    deps = Deps(
+    core = Core(
         engine=engine,
         plan=plan,
         clock=clock,
@@ -60,6 +63,7 @@ def build_app(
         you_said_we_did=settings.you_said_we_did,
         pulse_min_group=settings.pulse_min_group,
     )
+    deps = Deps(core=core, notify=notify or transport_notifier(SlackTransport(app.client)))
     for listeners in (actions, views, commands, events):
         listeners.register(app, deps)
     return app

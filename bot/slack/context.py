@@ -1,127 +1,120 @@
-"""What every Slack listener needs: the domain's parts, who is asking, and small reply helpers."""
+"""What every Slack listener needs: the conversation core, who is asking, and how to show
+the core's outcome in Slack (ephemeral replies, modals, redrawn messages, the App Home)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from slack_sdk.errors import SlackApiError
 
-from bot.access import person_for_slack
-from bot.compose import Composer, Subject
+from bot.conversation import Core, Identity, Outcome
+from bot.conversation.types import Redraw
 from bot.i18n.catalog import normalise_locale, t
+from bot.notices import Notifier
+from bot.slack import modals
 from bot.slack.blocks import render_payload
-from schedules.calendar import WorkCalendar
-from schedules.clock import Clock
-from schedules.plan import Plan
-from storage.deliveries import Claimed
-from storage.models import Delivery, Person
+from bot.slack.home import home_view
 
 log = logging.getLogger("arkbot.slack")
+Respond = Callable[..., Any]
+Ack = Callable[..., None]
 
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    engine: Engine
-    plan: Plan
-    clock: Clock
-    calendar: WorkCalendar
-    you_said_we_did: bool = True
-    pulse_min_group: int = 5
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def today(self, person: Person | None) -> date:
-        return self.calendar.local_date(self.now(), person.timezone if person else None)
+    core: Core
+    notify: Notifier
 
 
-def person_for(session: Session, slack_user_id: str | None) -> Person | None:
-    """The active person behind a Slack user id, or None."""
-    return person_for_slack(session, slack_user_id) if slack_user_id else None
-
-
-def locale_of(person: Person | None, body: dict[str, Any]) -> str:
-    if person is not None:
-        return normalise_locale(person.locale)
-    return normalise_locale((body.get("user") or {}).get("locale"))
-
-
-def user_id_of(body: dict[str, Any]) -> str | None:
+def identity_of(body: dict[str, Any]) -> Identity:
+    """Who the (verified) payload says is asking: a block action, a view or a command."""
     user = body.get("user") or {}
-    return user.get("id") or body.get("user_id")
+    team = body.get("team") or {}
+    return Identity(
+        platform="slack",
+        user_id=str(user.get("id") or body.get("user_id") or ""),
+        workspace=(team.get("id") if isinstance(team, dict) else None)
+        or body.get("team_id")
+        or user.get("team_id"),
+        locale=user.get("locale") if isinstance(user.get("locale"), str) else None,
+    )
 
 
-def tell(respond: Callable[..., Any], text: str) -> None:
+def tell(respond: Respond, text: str, blocks: list[Any] | None = None) -> None:
     """A short ephemeral answer to the person who clicked or typed; nothing else changes."""
-    respond(text=text, response_type="ephemeral", replace_original=False)
+    payload: dict[str, Any] = {"text": text, "response_type": "ephemeral"}
+    if blocks:
+        payload["blocks"] = [b.to_dict() if hasattr(b, "to_dict") else b for b in blocks]
+    else:
+        payload["replace_original"] = False
+    respond(**payload)
 
 
-def deny(respond: Callable[..., Any], locale: str, key: str, **values: Any) -> None:
-    tell(respond, t(locale, key, **values))
-
-
-def update_in_place(client: WebClient, body: dict[str, Any], note: str) -> None:
-    """Replace a message's buttons with a line saying what happened (the message stays)."""
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-    message = body.get("message") or {}
-    if not channel or not ts:
-        return
-    blocks = [block for block in message.get("blocks") or [] if block.get("type") != "actions"]
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
-    client.chat_update(channel=channel, ts=ts, text=message.get("text") or note, blocks=blocks)
-
-
-def update_delivery_message(
-    client: WebClient,
+def show(
     deps: Deps,
-    delivery: Delivery,
-    person: Person,
-    note: str,
-    unit_name: str | None = None,
+    outcome: Outcome,
+    client: WebClient,
+    *,
+    user_id: str,
+    respond: Respond | None = None,
+    trigger_id: str | None = None,
+    reply: bool = True,
 ) -> None:
-    """After a modal: redraw the delivery's message without its buttons, with what happened."""
-    if not delivery.channel_id or not delivery.message_id or delivery.id is None:
-        return
-    milestone = next((m for m in deps.plan.milestones if m.id == delivery.milestone_id), None)
-    if milestone is None:
-        return
-    claimed = Claimed(
-        id=delivery.id,
-        cycle_id=delivery.cycle_id,
-        milestone_id=delivery.milestone_id,
-        occurrence=delivery.occurrence,
-        person_id=delivery.person_id,
-        unit_id=delivery.unit_id,
-        role=delivery.role,
-        nudge=delivery.nudge,
-        optional=delivery.optional,
-        subject_id=delivery.subject_id,
-        workspace=delivery.workspace,
-        attempts=delivery.attempts,
-        next_attempt_at=delivery.next_attempt_at,
-        expires_at=delivery.expires_at,
-    )
-    message = Composer(deps.plan).compose(
-        claimed, person.locale, Subject(milestone, unit_name), deps.today(person)
-    )
-    redrawn = message.model_copy(
-        update={"buttons": [], "context": f"{message.context or ''}\n{note}"}
-    )
-    payload = render_payload(redrawn)
+    """Everything the outcome asks for, in Slack's terms."""
+    if outcome.form is not None and trigger_id:
+        client.views_open(trigger_id=trigger_id, view=modals.modal_for(outcome.form))
+    for redraw in outcome.redraw:
+        _redraw(client, redraw)
+    if reply and outcome.reply and respond is not None:
+        tell(respond, outcome.reply)
+    for notice in outcome.tell:
+        deps.notify(notice.recipient, notice.text)
+    if outcome.home is not None:
+        client.views_publish(user_id=user_id, view=home_view(outcome.home))
+    if outcome.files:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        for file in outcome.files:
+            client.files_upload_v2(
+                channel=channel,
+                content=file.content,
+                filename=file.filename,
+                title=file.title,
+                initial_comment=file.comment or None,
+            )
+
+
+def _redraw(client: WebClient, redraw: Redraw) -> None:
+    if redraw.platform not in (None, "slack"):
+        return  # sent on another platform; that app redraws it
+    payload = render_payload(redraw.message)
     try:
         client.chat_update(
-            channel=delivery.channel_id,
-            ts=delivery.message_id,
+            channel=redraw.channel_id,
+            ts=redraw.message_id,
             text=payload["text"],
             blocks=payload["blocks"],
         )
-    except Exception:  # the record is saved; a message we cannot redraw is not worth an error
-        log.warning("could not update message %s", delivery.message_id, exc_info=True)
+    except SlackApiError:  # the record is saved; a message we cannot redraw is not an error
+        log.warning("could not update message of delivery %s", redraw.delivery_id)
+
+
+def publish_unknown(client: WebClient, slack_user_id: str, locale: str | None) -> None:
+    client.views_publish(
+        user_id=slack_user_id,
+        view={
+            "type": "home",
+            "blocks": [
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": t(normalise_locale(locale), "slack.home_unknown"),
+                    },
+                }
+            ],
+        },
+    )

@@ -26,7 +26,6 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
-from babel.dates import format_date
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -41,7 +40,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.i18n.catalog import _BABEL_LOCALE, format_day, normalise_locale, t
+from bot.conversation.home import HomeView, PulseSummary, pulse_line
+from bot.conversation.plan_words import _for_levels, _phase_name, upcoming_milestones, when_words
+from bot.i18n.catalog import format_day, normalise_locale, t
 from bot.overview import (
     ActionItemStatus,
     Membership,
@@ -59,15 +60,9 @@ from bot.slack.blocks import (
     truncate,
 )
 from schedules.plan import (
-    DayTiming,
-    DeadlineTiming,
-    Milestone,
-    MonthTiming,
     Plan,
-    SeasonTiming,
-    YearMonth,
 )
-from schedules.timing import Span, resolve
+from schedules.timing import resolve
 from storage.models import ActionState, Role, VoAnswer
 
 ACTION_TASK_DONE = "home_task_done"
@@ -88,6 +83,7 @@ UNITS_SHOWN = 10
 ACTIONS_SHOWN = 8
 STATUS_LINES = 10
 REPORT_UNITS = 10
+PULSES_SHOWN = 8
 NOTE_MAX = 200
 
 VO_YES, VO_PARTLY, VO_WAITING, VO_OVERDUE = "✅", "🟡", "⏳", "🔴"
@@ -273,8 +269,12 @@ def _action_line(item: ActionItemStatus, locale: str) -> str:
 # ── the App Home ────────────────────────────────────────────────────────────────────────────
 
 
-def home_view(home: PersonHome, *, today: date) -> View:
+def home_view(home: PersonHome | HomeView, *, today: date | None = None) -> View:
     """The person's App Home (a ``home`` view of at most 100 blocks)."""
+    pulses: list[PulseSummary] = []
+    if isinstance(home, HomeView):
+        today, pulses, home = home.today, home.pulses, home.person
+    assert today is not None, "a PersonHome needs the day it is drawn for"
     locale = normalise_locale(home.locale)
     blocks: list[Block] = [
         _header(t(locale, "home.header", name=home.name)),
@@ -289,11 +289,38 @@ def home_view(home: PersonHome, *, today: date) -> View:
     if home.done:
         blocks += _done_blocks(home.done, locale)
     blocks += _my_units_blocks(home, locale)
+    if pulses:
+        blocks += _pulse_blocks(pulses, locale)
     if home.area:
         blocks += _area_blocks(home.area, locale, room=HOME_BLOCKS_MAX - len(blocks))
     view = View(type="home", blocks=blocks)
     view.validate_json()
     return view
+
+
+def _pulse_blocks(pulses: list[PulseSummary], locale: str) -> list[Block]:
+    """Results the privacy rules allow this person to see: closed rounds, big groups only."""
+    blocks: list[Block] = [DividerBlock(), _header(t(locale, "home.pulses.title"))]
+    for summary in pulses[:PULSES_SHOWN]:
+        lines = [
+            t(
+                locale,
+                "home.pulses.group",
+                pulse=escape_mrkdwn(summary.title.get(locale)),
+                unit=escape_mrkdwn(summary.unit_name),
+                count=summary.respondents,
+            )
+        ]
+        lines += [_bullet(pulse_line(text, result, locale)) for text, result in summary.questions]
+        blocks.append(_section(truncate("\n".join(lines), SECTION_TEXT_MAX)))
+    if len(pulses) > PULSES_SHOWN:
+        blocks.append(_context(t(locale, "home.pulses.more", count=len(pulses) - PULSES_SHOWN)))
+    blocks.append(_context(t(locale, "home.pulses.privacy")))
+    return blocks
+
+
+def _bullet(text: str) -> str:
+    return f"• {escape_mrkdwn(text)}"
 
 
 def _paused(until: date, locale: str) -> SectionBlock:
@@ -566,93 +593,6 @@ def status_blocks(home: PersonHome, *, today: date) -> list[Block]:
 
 
 # ── /ark plan ───────────────────────────────────────────────────────────────────────────────
-
-
-def _month_words(month: YearMonth, locale: str, *, year: bool = True) -> str:
-    """ "oktober 2023" / "October 2023" (or the month alone)."""
-    pattern = "LLLL y" if year else "LLLL"
-    return str(format_date(month.first_day, format=pattern, locale=_BABEL_LOCALE[locale]))
-
-
-def _phase_name(phase: int, locale: str) -> str:
-    return {
-        1: t(locale, "ark.plan.phase_1"),
-        2: t(locale, "ark.plan.phase_2"),
-        3: t(locale, "ark.plan.phase_3"),
-        4: t(locale, "ark.plan.phase_4"),
-        5: t(locale, "ark.plan.phase_5"),
-    }[phase]
-
-
-def when_words(milestone: Milestone, span: Span, locale: str) -> str:
-    """A milestone's dates as a reader says them; vague ones stay vague ("høsten 2024")."""
-    locale = normalise_locale(locale)
-    when = milestone.when
-    if isinstance(when, MonthTiming):
-        if when.part is not None:
-            month = _month_words(when.month, locale)
-            return {
-                "early": t(locale, "ark.plan.early", month=month),
-                "mid": t(locale, "ark.plan.mid", month=month),
-                "late": t(locale, "ark.plan.late", month=month),
-            }[when.part]
-        if when.until is not None and when.until != when.month:
-            same_year = when.until.year == when.month.year
-            start = _month_words(when.month, locale, year=not same_year)
-            end = _month_words(when.until, locale)
-            return t(locale, "ark.plan.range", start=start, end=end)
-        return _month_words(when.month, locale)
-    if isinstance(when, SeasonTiming):
-        if when.season == "spring":
-            return t(locale, "ark.plan.spring", year=when.year)
-        return t(locale, "ark.plan.autumn", year=when.year)
-    if not span.exact:  # a timing added later that is vague: its bounds, never a fake day
-        return t(
-            locale,
-            "ark.plan.range",
-            start=format_day(span.starts_on, locale),
-            end=format_day(span.ends_on, locale),
-        )
-    if isinstance(when, DeadlineTiming):
-        due = format_day(span.due_on or span.ends_on, locale)
-        if span.starts_on < (span.due_on or span.ends_on):
-            opens = format_day(span.starts_on, locale)
-            return t(locale, "ark.plan.deadline_opens", opens=opens, due=due)
-        return t(locale, "ark.plan.deadline", due=due)
-    if span.starts_on == span.ends_on:
-        day = format_day(span.starts_on, locale)
-        if isinstance(when, DayTiming) and when.time:
-            return t(locale, "ark.plan.at_time", day=day, time=when.time)
-        return day
-    return t(
-        locale,
-        "ark.plan.range",
-        start=format_day(span.starts_on, locale),
-        end=format_day(span.ends_on, locale),
-    )
-
-
-def _for_levels(milestone: Milestone, unit_levels: set[int], roles: set[Role] | None) -> bool:
-    """For units at these levels (and, when `roles` is given, for someone in one of them)."""
-    return any(
-        (audience.level is None or audience.level in unit_levels)
-        and (roles is None or audience.role in roles)
-        for audience in milestone.audience
-    )
-
-
-def upcoming_milestones(
-    plan: Plan, *, today: date, unit_levels: set[int], roles: set[Role] | None = None
-) -> list[tuple[Milestone, Span]]:
-    """Milestones not over by `today` with known dates, for units at these levels, in order."""
-    ahead: list[tuple[Milestone, Span]] = []
-    for milestone in plan.milestones:
-        if not _for_levels(milestone, unit_levels, roles):
-            continue
-        span = resolve(plan, milestone)
-        if span is not None and span.ends_on >= today:
-            ahead.append((milestone, span))
-    return sorted(ahead, key=lambda pair: (pair[1].starts_on, pair[1].ends_on))
 
 
 def plan_blocks(

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.conversation.types import Form, FormKind
 from bot.i18n.catalog import t
 from bot.slack.blocks import escape_mrkdwn, truncate
 from schedules.plan import PulseQuestion
@@ -210,19 +211,29 @@ def pulse_modal(locale: str, *, questions: list[PulseQuestion], metadata: dict[s
 
 
 def submitted(view: dict[str, Any]) -> dict[str, str | None]:
-    """The values of a submitted view, by block id: dates as ISO text, choices by value."""
+    """The values of a submitted view, by block id: dates as ISO text, choices by value.
+    Anything not shaped like Slack's view state is left out (the core then finds it missing)."""
     values: dict[str, str | None] = {}
-    for block_id, elements in (view.get("state") or {}).get("values", {}).items():
-        element: dict[str, Any] = elements.get("value") or next(iter(elements.values()), {})
+    state = view.get("state")
+    blocks = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(blocks, dict):
+        return values
+    for block_id, elements in blocks.items():
+        if not isinstance(elements, dict) or not isinstance(block_id, str):
+            continue
+        element: Any = elements.get("value") or next(iter(elements.values()), {})
+        if not isinstance(element, dict):
+            continue
         kind = element.get("type")
         if kind == "datepicker":
-            values[block_id] = element.get("selected_date")
+            found = element.get("selected_date")
         elif kind in ("radio_buttons", "static_select"):
-            option = element.get("selected_option") or {}
-            values[block_id] = option.get("value")
+            option = element.get("selected_option")
+            found = option.get("value") if isinstance(option, dict) else None
         else:
-            text = element.get("value")
-            values[block_id] = text.strip() if isinstance(text, str) and text.strip() else None
+            found = element.get("value")
+            found = found.strip() if isinstance(found, str) else None
+        values[block_id] = found if isinstance(found, str) and found else None
     return values
 
 
@@ -232,3 +243,35 @@ def metadata_of(view: dict[str, Any]) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+def modal_for(form: Form) -> View:
+    """The modal that asks what the core's form asks; its metadata is the form's reference."""
+    metadata = form.ref.to_dict()
+    locale, today = form.locale, form.today
+    assert today is not None, "the core dates every form"
+    if form.kind is FormKind.task_done:
+        return task_done_modal(
+            locale, title=form.title, unit=form.unit, today=today, metadata=metadata
+        )
+    if form.kind is FormKind.vo_answer:
+        assert form.ref.answer is not None
+        metadata.pop("answer", None)
+        return vo_answer_modal(
+            locale,
+            answer=form.ref.answer,
+            title=form.title,
+            unit=form.unit,
+            today=today,
+            metadata=metadata,
+        )
+    if form.kind is FormKind.action_delayed:
+        return action_delayed_modal(
+            locale, item=form.title, due_on=form.initial_date, today=today, metadata=metadata
+        )
+    if form.kind is FormKind.action_dropped:
+        return action_dropped_modal(locale, item=form.title, metadata=metadata)
+    if form.kind is FormKind.action_item:
+        metadata.pop("u", None)  # a single unit goes in as "unit", as before
+        return action_item_modal(locale, units=form.units, metadata=metadata)
+    return pulse_modal(locale, questions=form.questions, metadata=metadata)

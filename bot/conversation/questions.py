@@ -1,0 +1,96 @@
+"""The questions a person asks (`/ark` in Slack, the command menu in Teams): help, status,
+plan, report, and their home view. They answer; they change nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import select
+
+from bot.access import is_coordinator, roles_of
+from bot.conversation.base import NOT_COORDINATOR, Refusal, Turn, action
+from bot.conversation.home import home_of
+from bot.conversation.types import File, Outcome, Status
+from bot.overview import UnitStatus, coordinator_area
+from bot.reports import build_report, render_html
+from storage.models import Role, Unit
+
+
+@dataclass(frozen=True, slots=True)
+class HelpView:
+    coordinator: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    unit_levels: set[int]
+    roles: set[Role]
+    today: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    area: list[UnitStatus]
+    today: date
+
+
+@action
+def help(turn: Turn) -> Outcome:
+    return turn.outcome(Status.shown, data=HelpView(is_coordinator(turn.session, turn.person_id)))
+
+
+@action
+def home(turn: Turn) -> Outcome:
+    """The home view (Slack's App Home, Teams' home card) and `status`."""
+    return turn.outcome(Status.shown, home=home_of(turn))
+
+
+@action
+def plan(turn: Turn) -> Outcome:
+    levels: set[int] = set()
+    roles: set[Role] = set()
+    for unit_id, role in roles_of(turn.session, turn.person_id):
+        unit = turn.session.get(Unit, unit_id)
+        if unit is not None:
+            levels.add(unit.level)
+            roles.add(role)
+    return turn.outcome(Status.shown, data=PlanView(levels, roles, turn.today))
+
+
+@action
+def report(turn: Turn) -> Outcome:
+    """A summary of the coordinator's area, and the full report of each top unit as HTML."""
+    if not is_coordinator(turn.session, turn.person_id):
+        raise Refusal(NOT_COORDINATOR)
+    core = turn.core
+    area = coordinator_area(turn.session, core.plan, turn.person_id, turn.today, core.calendar)
+    files = [
+        File(
+            filename=f"ark-{unit.id}-{turn.today.isoformat()}.html",
+            title=turn.text("slack.report.file_title", unit=unit.name),
+            comment="",
+            content=render_html(
+                build_report(
+                    turn.session,
+                    core.plan,
+                    unit_id=unit.id,
+                    today=turn.today,
+                    calendar=core.calendar,
+                    min_group=core.pulse_min_group,
+                ),
+                locale=turn.locale,
+            ).encode("utf-8"),
+            mime_type="text/html",
+        )
+        for unit in _coordinated_roots(turn)
+    ]
+    return turn.outcome(Status.shown, data=ReportView(area, turn.today), files=files)
+
+
+def _coordinated_roots(turn: Turn) -> list[Unit]:
+    """The units the person coordinates whose parents they do not also coordinate."""
+    ids = {unit_id for unit_id, role in roles_of(turn.session, turn.person_id)
+           if role is Role.coordinator}  # fmt: skip
+    units = turn.session.exec(select(Unit).where(Unit.id.in_(ids))).all() if ids else []  # type: ignore[attr-defined]
+    return sorted((u for u in units if u.parent_id not in ids), key=lambda unit: unit.id)

@@ -1,0 +1,150 @@
+"""Safety representatives: "were you involved?" — yes (when) / partly / not yet (comment).
+
+The answer documents involvement; it is never a sign-off that moves the leader's duty.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot.access import is_vo_for
+from bot.conversation import fields
+from bot.conversation.base import NOT_VO, STALE, Refusal, Turn, action
+from bot.conversation.home import home_of
+from bot.conversation.redraw import answered
+from bot.conversation.types import Form, FormKind, FormRef, Notice, Outcome, Status
+from bot.i18n.catalog import format_day, t
+from bot.notices import recipient_of
+from schedules.events import Nudge
+from schedules.plan import Milestone
+from schedules.timing import resolve
+from storage.models import Delivery, Role, VoAnswer
+from storage.queries import active_members
+from storage.records import record_vo_answer
+
+
+def _meeting_point(turn: Turn, milestone_id: str | None) -> Milestone:
+    milestone = turn.core.milestone(milestone_id)
+    if milestone is None or milestone.kind != "vo_meeting":
+        raise Refusal(STALE)
+    return milestone
+
+
+def _question(turn: Turn, delivery_id: int | None) -> Delivery:
+    delivery = turn.own_delivery(delivery_id)
+    if delivery.nudge != Nudge.vo_question.value or not delivery.unit_id:
+        raise Refusal(STALE)
+    return delivery
+
+
+def _require_vo(turn: Turn, unit_id: str, *, reply: bool = True) -> None:
+    if not is_vo_for(turn.session, turn.person_id, unit_id):
+        raise Refusal(NOT_VO, reply=reply, unit=turn.unit_name(unit_id))
+
+
+def _form(turn: Turn, milestone: Milestone, unit_id: str, ref: FormRef) -> Outcome:
+    form = Form(
+        FormKind.vo_answer,
+        turn.locale,
+        ref,
+        title=milestone.title.get(turn.locale),
+        unit=turn.unit_name(unit_id),
+        today=turn.today,
+        initial_date=turn.today,
+    )
+    return turn.outcome(Status.form, form=form)
+
+
+@action
+def clicked(turn: Turn, delivery_id: int | None, answer: VoAnswer) -> Outcome:
+    delivery = _question(turn, delivery_id)
+    unit_id = delivery.unit_id or ""
+    _require_vo(turn, unit_id)
+    milestone = _meeting_point(turn, delivery.milestone_id)
+    ref = FormRef(
+        delivery_id=delivery.id, unit_id=unit_id, milestone_id=milestone.id, answer=answer
+    )
+    return _form(turn, milestone, unit_id, ref)
+
+
+@action
+def from_home(turn: Turn, unit_id: str, milestone_id: str, answer: VoAnswer) -> Outcome:
+    _require_vo(turn, unit_id, reply=False)
+    milestone = _meeting_point(turn, milestone_id)
+    ref = FormRef(unit_id=unit_id, milestone_id=milestone.id, answer=answer)
+    return _form(turn, milestone, unit_id, ref)
+
+
+@action
+def submit(turn: Turn, ref: FormRef, involved_on: str | None, comment: str | None) -> Outcome:
+    if ref.answer is None:
+        raise Refusal(STALE)
+    delivery: Delivery | None = None
+    if ref.delivery_id is not None:
+        delivery = _question(turn, ref.delivery_id)
+        unit_id, milestone_id = delivery.unit_id or "", delivery.milestone_id
+    else:
+        unit_id, milestone_id = ref.unit_id or "", ref.milestone_id or ""
+    _require_vo(turn, unit_id)
+    milestone = _meeting_point(turn, milestone_id)
+    answer = ref.answer
+    day = fields.day("involved_on", involved_on, turn.core.plan, not_after=turn.today)
+    remark = fields.text("comment", comment, limit=fields.COMMENT_MAX, multiline=True)
+    record_vo_answer(
+        turn.session,
+        cycle_id=turn.core.plan.id,
+        milestone_id=milestone.id,
+        unit_id=unit_id,
+        person_id=turn.person_id,
+        answer=answer,
+        now=turn.now,
+        actor=turn.person.email,
+        involved_on=day if answer is not VoAnswer.not_yet else None,
+        comment=remark,
+    )
+    note = turn.text(
+        "slack.vo.recorded",
+        date=format_day(turn.today, turn.locale),
+        answer=turn.text(f"slack.vo.answer.{answer.value}"),
+    )
+    tell = _tell_leaders(turn, milestone, unit_id) if answer is VoAnswer.not_yet else []
+    return turn.outcome(
+        Status.recorded,
+        note,
+        redraw=answered(turn, delivery, note) if delivery is not None else [],
+        tell=tell,
+        home=home_of(turn),
+    )
+
+
+def _tell_leaders(turn: Turn, milestone: Milestone, unit_id: str) -> list[Notice]:
+    """ "Not yet" before the meeting point's deadline: a friendly word to the unit's leader.
+    After the deadline the unit shows up in the coordinator's overview instead."""
+    deadline = _deadline(turn, milestone)
+    if deadline is None or turn.today > deadline:
+        return []
+    unit = turn.unit_name(unit_id)
+    return [
+        Notice(
+            recipient_of(leader),
+            text=t(
+                leader.locale,
+                "slack.vo.leader_nudge",
+                unit=unit,
+                title=milestone.title.get(leader.locale),
+                date=format_day(deadline, leader.locale),
+            ),
+        )
+        for leader, _membership, _unit in active_members(turn.session, unit_id, Role.leader)
+        if leader.id is not None
+    ]
+
+
+def _deadline(turn: Turn, milestone: Milestone) -> date | None:
+    plan, calendar = turn.core.plan, turn.core.calendar
+    span = resolve(plan, milestone)
+    if span is None:
+        return None
+    if milestone.confirm_by:
+        return milestone.confirm_by.resolve(plan.anchors)
+    return calendar.next_working_day(span.ends_on + timedelta(days=1)) + timedelta(days=14)
