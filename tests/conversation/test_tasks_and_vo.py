@@ -1,0 +1,221 @@
+"""The core's rules for leaders and VOs, without any platform, on SQLite and PostgreSQL.
+
+Every refusal is checked to change nothing: the whole database is compared before and after.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+
+from bot.conversation import FormKind, FormRef, Status, tasks, vo
+from bot.conversation.base import NOT_ADDRESSEE, NOT_LEADER, NOT_VO, STALE, UNKNOWN_USER
+from storage.models import Membership, TaskCompletion, VoAnswer, VoConfirmation, table_of
+from tests.conversation.world import CoreWorld, core_world, oslo
+
+
+def _task(w: CoreWorld, unit: str = "IFA") -> int:
+    w.deliver()
+    delivery = w.deliveries(unit_id=unit, nudge="task_open")[0]
+    assert delivery.id is not None
+    return delivery.id
+
+
+def test_done_asks_for_the_date_then_records_redraws_and_refreshes_home(engine: Engine) -> None:
+    with core_world(engine) as w:
+        delivery_id = _task(w)
+        asked = tasks.done_clicked(w.core, w.who("leader_a"), delivery_id)
+        assert asked.status is Status.form
+        assert asked.form is not None
+        assert asked.form.kind is FormKind.task_done
+        assert asked.form.initial_date == date(2024, 4, 22)
+        done = tasks.submit_done(w.core, w.who("leader_a"), asked.form.ref, "2024-04-22", "2024/9")
+        assert done.status is Status.recorded
+        [completion] = w.rows(TaskCompletion)
+        assert (completion.unit_id, completion.archive_ref) == ("IFA", "2024/9")
+        [redraw] = done.redraw
+        sent = w.deliveries(id=delivery_id)[0]
+        assert (redraw.channel_id, redraw.message_id) == (sent.channel_id, sent.message_id)
+        assert redraw.message.buttons == []
+        assert "2024/9" in (redraw.message.context or "")
+        assert done.home is not None
+        assert done.home.person.due == []
+        # Pending reminders of the unit are cancelled; the other unit's stay.
+        pending = {d.unit_id for d in w.deliveries(status="pending") if d.nudge == "reminder"}
+        assert "IFA" not in pending
+
+
+def test_a_second_click_says_who_did_it_and_changes_nothing(engine: Engine) -> None:
+    with core_world(engine) as w:
+        delivery_id = _task(w)
+        form = tasks.done_clicked(w.core, w.who("leader_a"), delivery_id).form
+        assert form is not None
+        tasks.submit_done(w.core, w.who("leader_a"), form.ref, None, None)
+        before = w.snapshot()
+        again = tasks.done_clicked(w.core, w.who("leader_a"), delivery_id)
+        assert again.status is Status.already
+        assert "Anne Leder" in (again.reply or "")
+        late = tasks.submit_done(w.core, w.who("leader_a"), form.ref, "2024-04-20", "other")
+        assert late.ok
+        assert len(w.rows(TaskCompletion)) == 1
+        assert w.rows(TaskCompletion)[0].archive_ref is None
+        assert {k: v for k, v in w.snapshot().items() if k != "audit_log"} == {
+            k: v for k, v in before.items() if k != "audit_log"
+        }
+
+
+def test_someone_elses_button_unknown_people_and_stale_ids_are_refused(engine: Engine) -> None:
+    with core_world(engine) as w:
+        delivery_id = _task(w)
+        before = w.snapshot()
+        cases = [
+            (tasks.done_clicked(w.core, w.who("leader_b"), delivery_id), NOT_ADDRESSEE),
+            (tasks.done_clicked(w.core, w.who("stranger"), delivery_id), UNKNOWN_USER),
+            (tasks.done_clicked(w.core, w.who("leader_a"), 999_999), STALE),
+            (tasks.done_clicked(w.core, w.who("leader_a"), None), STALE),
+            (tasks.snooze(w.core, w.who("vo_a"), delivery_id), NOT_ADDRESSEE),
+            (tasks.calendar_file(w.core, w.who("employee"), delivery_id), NOT_ADDRESSEE),
+        ]
+        for outcome, reason in cases:
+            assert (outcome.status, outcome.reason) == (Status.refused, reason)
+            assert outcome.reply
+            assert not outcome.redraw
+            assert outcome.form is None
+        assert w.snapshot() == before
+
+
+def test_forged_form_references_are_checked_again_on_submission(engine: Engine) -> None:
+    with core_world(engine) as w:
+        leader_task = _task(w)
+        w.at(oslo(date(2024, 4, 29), 9)).deliver()
+        question = w.one(nudge="vo_question").id
+        before = w.snapshot()
+        # A VO submits the VO form pointing at the leader's reminder.
+        forged = FormRef(delivery_id=leader_task, answer=VoAnswer.yes)
+        assert vo.submit(w.core, w.who("vo_a"), forged, None, None).reason == NOT_ADDRESSEE
+        # A leader submits Done pointing at the VO's question, or at a VO meeting point.
+        as_done = FormRef(delivery_id=question)
+        assert tasks.submit_done(w.core, w.who("leader_a"), as_done, None, None).reason in (
+            NOT_ADDRESSEE,
+            STALE,
+        )
+        home_vo = FormRef(unit_id="IFA", milestone_id="vo-point")
+        refused = tasks.submit_done(w.core, w.who("leader_a"), home_vo, None, None)
+        assert refused.reason == "conversation.not_task"
+        # A leader marks another unit's task from a home reference.
+        other = FormRef(unit_id="IFB", milestone_id="form")
+        assert tasks.submit_done(w.core, w.who("leader_a"), other, None, None).reason == NOT_LEADER
+        # The leader answers the VO question of their own unit.
+        own = FormRef(unit_id="IFA", milestone_id="vo-point", answer=VoAnswer.yes)
+        assert vo.submit(w.core, w.who("leader_a"), own, None, None).reason == NOT_VO
+        assert w.snapshot() == before
+
+
+def test_a_leader_who_left_the_unit_can_no_longer_mark_done(engine: Engine) -> None:
+    with core_world(engine) as w:
+        delivery_id = _task(w)
+        with engine.begin() as connection:
+            connection.execute(update(table_of(Membership)).values(active=False))
+        before = w.snapshot()
+        outcome = tasks.done_clicked(w.core, w.who("leader_a"), delivery_id)
+        assert (outcome.status, outcome.reason) == (Status.refused, NOT_LEADER)
+        assert w.snapshot() == before
+
+
+def test_bad_dates_and_texts_are_refused_field_by_field(engine: Engine) -> None:
+    with core_world(engine) as w:
+        form = tasks.done_clicked(w.core, w.who("leader_a"), _task(w)).form
+        assert form is not None
+        before = w.snapshot()
+        for done_on, ref, field in (
+            ("2024-05-01", None, "done_on"),  # the future
+            ("0000-00-00", None, "done_on"),
+            ("2023-02-30", None, "done_on"),
+            ("0001-01-01", None, "done_on"),
+            (None, "x" * 101, "archive_ref"),  # longer than the column
+            (None, "2024/\u202e1", "archive_ref"),  # a right-to-left override
+            (None, "2024/\x001", "archive_ref"),
+            (None, "2024\u200b/1", "archive_ref"),  # zero-width space
+        ):
+            outcome = tasks.submit_done(w.core, w.who("leader_a"), form.ref, done_on, ref)
+            assert outcome.status is Status.invalid, (done_on, ref)
+            assert list(outcome.errors) == [field]
+        assert w.snapshot() == before
+
+
+def test_remind_me_tomorrow_twice_makes_one_reminder(engine: Engine) -> None:
+    with core_world(engine) as w:
+        delivery_id = _task(w)
+        first = tasks.snooze(w.core, w.who("leader_a"), delivery_id)
+        second = tasks.snooze(w.core, w.who("leader_a"), delivery_id)
+        assert first.status is second.status is Status.recorded
+        assert len([d for d in w.deliveries() if ":snooze:" in d.occurrence]) == 1
+        assert first.redraw
+        assert first.redraw[0].message.buttons == []
+
+
+def test_the_calendar_file_is_for_the_units_leader(engine: Engine) -> None:
+    with core_world(engine) as w:
+        delivery_id = _task(w)
+        outcome = tasks.calendar_file(w.core, w.who("leader_a"), delivery_id)
+        [invitation] = outcome.files
+        assert invitation.filename.endswith(".ics")
+        assert b"vo.a@example.org" in invitation.content
+        assert "ics.sent" in w.audit_actions()
+
+
+def test_vo_answers_each_way_and_not_yet_tells_the_leader(engine: Engine) -> None:
+    with core_world(engine) as w:
+        w.deliver()
+        w.at(oslo(date(2024, 4, 29), 9)).deliver()
+        question = w.one(nudge="vo_question").id
+        for answer, day, comment in (
+            (VoAnswer.yes, "2024-04-24", None),
+            (VoAnswer.partly, "2024-04-25", "Kun i starten"),
+            (VoAnswer.not_yet, None, "Ikke invitert"),
+        ):
+            form = vo.clicked(w.core, w.who("vo_a"), question, answer).form
+            assert form is not None
+            assert form.kind is FormKind.vo_answer
+            outcome = vo.submit(w.core, w.who("vo_a"), form.ref, day, comment)
+            assert outcome.status is Status.recorded
+            [recorded] = w.rows(VoConfirmation)
+            assert recorded.answer is answer
+        assert recorded.involved_on is None
+        assert recorded.comment == "Ikke invitert"
+        [notice] = outcome.tell
+        assert notice.recipient.email == "leder.a@example.org"
+        assert "ikke involvert ennå" in notice.text
+
+
+def test_a_vo_comment_that_is_too_long_or_dated_ahead_is_refused(engine: Engine) -> None:
+    with core_world(engine) as w:
+        w.deliver()
+        w.at(oslo(date(2024, 4, 29), 9)).deliver()
+        question = w.one(nudge="vo_question").id
+        form = vo.clicked(w.core, w.who("vo_a"), question, VoAnswer.yes).form
+        assert form is not None
+        before = w.snapshot()
+        too_long = vo.submit(w.core, w.who("vo_a"), form.ref, None, "x" * 2001)
+        ahead = vo.submit(w.core, w.who("vo_a"), form.ref, "2024-05-30", None)
+        assert list(too_long.errors) == ["comment"]
+        assert list(ahead.errors) == ["involved_on"]
+        assert w.snapshot() == before
+
+
+def test_a_request_from_another_workspace_is_refused(engine: Engine) -> None:
+    from dataclasses import replace
+
+    with core_world(engine) as w:
+        delivery_id = _task(w)
+        core = replace(
+            w.core, workspaces=lambda platform: "T0HOME" if platform == "slack" else None
+        )
+        before = w.snapshot()
+        foreign = tasks.done_clicked(core, w.who("leader_a", workspace="T0OTHER"), delivery_id)
+        assert foreign.reason == "conversation.wrong_workspace"
+        home = tasks.done_clicked(core, w.who("leader_a", workspace="T0HOME"), delivery_id)
+        assert home.status is Status.form
+        assert w.snapshot() == before
