@@ -134,3 +134,11 @@ def test_the_english_and_norwegian_texts_differ(
         "defaultLanguageTag": "en",
         "additionalLanguages": [{"languageTag": "nb", "file": "nb.json"}],
     }
+
+
+def test_both_files_name_the_same_schema_version(
+    manifest: dict[str, Any], nb_strings: dict[str, Any]
+) -> None:
+    """Teams wants the manifest and its localization files on one schema version."""
+    assert nb_strings["$schema"] == localization_schema_url()
+    assert manifest["$schema"].rsplit("/", 2)[-2] == nb_strings["$schema"].rsplit("/", 2)[-2]
