@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     port: int = Field(default=3000, alias="PORT")
 
+    # The Entra app registration's Application (client) ID: the Teams app's and the bot's id.
+    teams_app_id: str | None = Field(default=None, alias="CLIENT_ID")
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:

@@ -12,6 +12,7 @@ from bot.cli import pulse as pulse_commands
 from bot.cli import report as report_commands
 from bot.cli import serve as serve_commands
 from bot.cli import simulate as simulate_commands
+from bot.cli import teams as teams_commands
 
 app = typer.Typer(
     name="arkbot",
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(plan_commands.app, name="plan")
 app.add_typer(org_commands.app, name="org")
 app.add_typer(db_commands.app, name="db")
+app.add_typer(teams_commands.app, name="teams")
 simulate_commands.register(app)
 serve_commands.register(app)
 person_commands.register(app)
