@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.conversation.commands import CANONICAL, MENU
+
 
 @dataclass(frozen=True)
 class Command:
@@ -34,16 +36,20 @@ class Command:
         return f"teamspkg.command.{self.name}.description"
 
 
-COMMANDS: tuple[Command, ...] = (
-    Command("help", aliases=("hjelp",)),
-    # Teams has no Home tab: the home is a card in the chat, shown on "home" and "status".
-    Command("status", aliases=("home", "hjem")),
-    Command("plan"),
-    Command("tiltak"),
-    Command("lang", aliases=("språk",)),
-    Command("pause"),
-    Command("report", aliases=("rapport",), coordinator_only=True),
-)
+def _from_core() -> tuple[Command, ...]:
+    """The conversation core owns the words (Slack's `/ark` parses the same ones)."""
+    return tuple(
+        Command(
+            name,
+            aliases=tuple(word for word, meant in CANONICAL.items() if meant == name != word),
+            coordinator_only=name == "report",
+        )
+        for name in MENU
+    )
+
+
+# Teams has no Home tab: the home is a card in the chat, shown on "home" and "status".
+COMMANDS: tuple[Command, ...] = _from_core()
 
 
 def find_command(word: str) -> Command | None:
