@@ -62,8 +62,18 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     port: int = Field(default=3000, alias="PORT")
 
-    # The Entra app registration's Application (client) ID: the Teams app's and the bot's id.
+    # Microsoft Teams (the Bot Framework app registration). The SDK reads the same names.
     teams_app_id: str | None = Field(default=None, alias="CLIENT_ID")
+    teams_app_password: SecretStr | None = Field(default=None, alias="CLIENT_SECRET")
+    teams_tenant_id: str | None = Field(default=None, alias="TENANT_ID")
+    teams_service_url: str = Field(
+        default="https://smba.trafficmanager.net/teams/", alias="TEAMS_SERVICE_URL"
+    )
+    teams_openid_metadata_url: str | None = Field(default=None, alias="TEAMS_OPENID_METADATA_URL")
+    # Teams allows 50 requests a second per app and tenant; 7 a second per conversation.
+    teams_rate_per_second: int = Field(default=50, alias="ARKBOT_TEAMS_RATE_PER_SECOND")
+    # Where a person known on both platforms (and preferring neither) gets their nudges.
+    default_platform: str = Field(default="slack", alias="ARKBOT_DEFAULT_PLATFORM")
 
     @field_validator("slack_api_url")
     @classmethod
@@ -95,6 +105,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{value!r}: write working days before the deadline, e.g. 14,3,0"
                 ) from None
+        return value
+
+    @field_validator("default_platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("slack", "teams"):
+            raise ValueError(f"{value!r}: ARKBOT_DEFAULT_PLATFORM is slack or teams")
         return value
 
 

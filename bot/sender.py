@@ -477,6 +477,9 @@ def _recipient(person: Any) -> Recipient:
         timezone=person.timezone,
         slack_user_id=person.slack_user_id,
         teams_user_id=person.teams_user_id,
+        teams_aad_object_id=person.teams_aad_object_id,
+        teams_tenant_id=person.teams_tenant_id,
+        preferred_platform=person.preferred_platform,
     )
 
 

@@ -93,6 +93,11 @@ class Person(SQLModel, table=True):
     active: bool = True
     # Optional nudges are held back until then; deadline reminders still go.
     paused_until: datetime | None = Field(default=None, sa_column=utc_column())
+    # The person's Microsoft Entra object id (Teams' aadObjectId) and their tenant.
+    teams_aad_object_id: str | None = Field(default=None, index=True, max_length=64)
+    teams_tenant_id: str | None = Field(default=None, max_length=64)
+    # "slack", "teams" or None (the deployment's default platform).
+    preferred_platform: str | None = Field(default=None, max_length=16)
 
 
 class Membership(SQLModel, table=True):
@@ -257,3 +262,15 @@ class PulseResponse(SQLModel, table=True):
     pulse_id: str = Field(max_length=64)
     round: str = Field(max_length=16)
     person_id: int = Field(foreign_key="people.id", index=True)
+
+
+class TeamsConversation(SQLModel, table=True):
+    """Where to reach a person in Teams: the 1:1 conversation the bot has with them."""
+
+    __tablename__ = "teams_conversations"
+
+    person_id: int = Field(foreign_key="people.id", primary_key=True)
+    tenant_id: str | None = Field(default=None, max_length=64)
+    conversation_id: str = Field(max_length=255)
+    service_url: str = Field(max_length=500)
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False))

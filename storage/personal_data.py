@@ -40,6 +40,7 @@ from storage.models import (
     Person,
     PulseResponse,
     TaskCompletion,
+    TeamsConversation,
     Unit,
     VoConfirmation,
     table_of,
@@ -178,6 +179,9 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
             "timezone": person.timezone,
             "slack_user_id": person.slack_user_id,
             "teams_user_id": person.teams_user_id,
+            "teams_aad_object_id": person.teams_aad_object_id,
+            "teams_tenant_id": person.teams_tenant_id,
+            "preferred_platform": person.preferred_platform,
             "active": person.active,
             "paused_until": _iso(person.paused_until),
         },
@@ -284,6 +288,7 @@ def erase_person(session: Session, email: str, *, now: datetime, actor: str) -> 
     memberships = _delete(session, Membership, col(Membership.person_id) == person_id)
     deliveries = _delete(session, Delivery, col(Delivery.person_id) == person_id)
     markers = _delete(session, PulseResponse, col(PulseResponse.person_id) == person_id)
+    _delete(session, TeamsConversation, col(TeamsConversation.person_id) == person_id)
 
     comments = 0
     confirmations = session.exec(
@@ -326,6 +331,9 @@ def erase_person(session: Session, email: str, *, now: datetime, actor: str) -> 
     person.name = f"{PSEUDONYM_PREFIX}{token}"
     person.slack_user_id = None
     person.teams_user_id = None
+    person.teams_aad_object_id = None
+    person.teams_tenant_id = None
+    person.preferred_platform = None
     person.timezone = None
     person.paused_until = None
     person.active = False

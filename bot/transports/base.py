@@ -17,6 +17,9 @@ class Recipient:
     timezone: str | None = None
     slack_user_id: str | None = None
     teams_user_id: str | None = None
+    teams_aad_object_id: str | None = None
+    teams_tenant_id: str | None = None
+    preferred_platform: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

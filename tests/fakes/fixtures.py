@@ -13,6 +13,7 @@ import pytest
 from slack_sdk import WebClient
 
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.teams_connector import FakeTeamsConnector
 
 
 @pytest.fixture
@@ -27,3 +28,11 @@ def fake_slack() -> Iterator[FakeSlackAPI]:
 def fake_slack_client(fake_slack: FakeSlackAPI) -> WebClient:
     """A real WebClient pointed at `fake_slack`, authorised, with no retry handlers."""
     return WebClient(token=fake_slack.token, base_url=fake_slack.url, retry_handlers=[], timeout=5)
+
+
+@pytest.fixture
+def fake_teams() -> Iterator[FakeTeamsConnector]:
+    """A started fake Bot Framework connector (also serving /keys for inbound JWTs)."""
+    with FakeTeamsConnector() as connector:
+        yield connector
+        assert not connector.errors, f"the fake connector itself failed: {connector.errors!r}"

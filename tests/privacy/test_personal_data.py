@@ -94,6 +94,9 @@ def test_export_holds_the_persons_data(engine: Engine, seeded: Seeded) -> None:
         "timezone": "Europe/Oslo",
         "slack_user_id": KARE_SLACK,
         "teams_user_id": "kare-teams-id",
+        "teams_aad_object_id": None,
+        "teams_tenant_id": None,
+        "preferred_platform": None,
         "active": True,
         "paused_until": None,
     }
