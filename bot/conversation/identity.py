@@ -9,6 +9,7 @@ from sqlmodel import Session
 from bot.access import person_for_slack
 from bot.conversation.types import Identity
 from storage.models import Person
+from storage.teams import person_for_teams
 
 Resolver = Callable[[Session, Identity], Person | None]
 
@@ -17,7 +18,13 @@ def _slack(session: Session, who: Identity) -> Person | None:
     return person_for_slack(session, who.user_id)
 
 
-BUILT_IN: dict[str, Resolver] = {"slack": _slack}
+def _teams(session: Session, who: Identity) -> Person | None:
+    return person_for_teams(
+        session, who.user_id, who.workspace, user_id=who.alt_id, email=who.email
+    )
+
+
+BUILT_IN: dict[str, Resolver] = {"slack": _slack, "teams": _teams}
 
 
 def resolve_person(

@@ -15,6 +15,15 @@ def answered(turn: Turn, delivery: Delivery, note: str) -> list[Redraw]:
     Where comes from the delivery row only, never from the request, so nobody can have the
     bot rewrite a message it did not send them.
     """
+    return _redraw(turn, delivery, note)
+
+
+def current_message(turn: Turn, delivery: Delivery) -> list[Redraw]:
+    """The delivery's message as it was sent, buttons and all (after a cancelled form)."""
+    return _redraw(turn, delivery, None)
+
+
+def _redraw(turn: Turn, delivery: Delivery, note: str | None) -> list[Redraw]:
     if (
         delivery.id is None
         or delivery.person_id != turn.person_id
@@ -44,8 +53,11 @@ def answered(turn: Turn, delivery: Delivery, note: str) -> list[Redraw]:
     )
     subject = Subject(milestone, turn.unit_name(delivery.unit_id) or None, item)
     message = Composer(turn.core.plan).compose(claimed, turn.locale, subject, turn.today)
-    context = f"{message.context}\n{note}" if message.context else note
-    redrawn = message.model_copy(update={"buttons": [], "context": context})
+    if note is None:
+        redrawn = message
+    else:
+        context = f"{message.context}\n{note}" if message.context else note
+        redrawn = message.model_copy(update={"buttons": [], "context": context})
     return [
         Redraw(
             delivery_id=delivery.id,

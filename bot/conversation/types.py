@@ -26,6 +26,7 @@ class Identity:
 
     `workspace` is the Slack team or the Teams tenant of the request; `email` and `locale`
     are hints the platform may have (used only to find a person or to answer a stranger).
+    In Teams `user_id` is the Entra object id and `alt_id` the Teams user id.
     """
 
     platform: str
@@ -33,6 +34,7 @@ class Identity:
     workspace: str | None = None
     email: str | None = None
     locale: str | None = None
+    alt_id: str | None = None  # a second id the platform has (Teams' "29:…" user id)
 
 
 class Status(StrEnum):

@@ -35,23 +35,38 @@ if TYPE_CHECKING:
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HealthCheck = Callable[[], bool]
+MAX_OTHER_BODY = 1024 * 1024
 
 log = logging.getLogger("arkbot.slack")
 
 
-class SlackWSGIApp:
-    """The WSGI application: Bolt at /slack/events, a liveness probe at /healthz."""
+# Another platform's endpoint on the same server: (body, headers) -> (status, JSON body).
+Route = Callable[[bytes, dict[str, str]], tuple[int, bytes]]
 
-    def __init__(self, app: App, health: HealthCheck | None = None) -> None:
+
+class SlackWSGIApp:
+    """The WSGI application: Bolt at /slack/events, a liveness probe at /healthz, and any
+    other platform's endpoint (Teams at /api/messages) from `routes`."""
+
+    def __init__(
+        self,
+        app: App | None,
+        health: HealthCheck | None = None,
+        routes: dict[str, Route] | None = None,
+    ) -> None:
         self._app = app
         self._health = health
+        self._routes = routes or {}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method == "GET":
             ok = self._healthy()
             return _json(start_response, 200 if ok else 503, {"ok": ok})
-        if path != EVENTS_PATH:
+        route = self._routes.get(path)
+        if route is not None:
+            return self._other(route, environ, start_response)
+        if path != EVENTS_PATH or self._app is None:
             return _json(start_response, 404, {"ok": False, "error": "not_found"})
         if method != "POST":
             error = {"ok": False, "error": "method_not_allowed"}
@@ -71,6 +86,35 @@ class SlackWSGIApp:
         response = WsgiHttpResponse(answer.status, answer.headers, answer.body)
         start_response(response.status, response.get_headers())
         return response.get_body()
+
+    def _other(
+        self, route: Route, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            error = {"ok": False, "error": "method_not_allowed"}
+            return _json(start_response, 405, error, [("Allow", "POST")])
+        try:
+            length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_OTHER_BODY)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = str(environ["CONTENT_TYPE"])
+        try:
+            status, payload = route(body, headers)
+        except Exception:
+            log.exception("the endpoint %s failed", environ.get("PATH_INFO"))
+            status, payload = 500, b'{"error": "internal"}'
+        start_response(
+            f"{status} {HTTPStatus(status).phrase}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+        )
+        return [payload]
 
     def _healthy(self) -> bool:
         if self._health is None:
@@ -151,12 +195,13 @@ class HttpServer:
 
 
 def make_server(
-    app: App,
+    app: App | None,
     host: str = "127.0.0.1",
     port: int = 0,
     threads: int = 16,
     *,
     health: HealthCheck | None = None,
+    routes: dict[str, Route] | None = None,
 ) -> HttpServer:
     """Bind (synchronously) a threaded waitress server for `app`; port 0 picks a free port."""
     # Slack waits at most 3 s for an ack: under a burst, short requests should not wait
@@ -164,7 +209,11 @@ def make_server(
     sys.setswitchinterval(0.001)
     socket_map: dict[int, Any] = {}
     server = create_server(
-        SlackWSGIApp(app, health), map=socket_map, host=host, port=port, threads=threads
+        SlackWSGIApp(app, health, routes),
+        map=socket_map,
+        host=host,
+        port=port,
+        threads=threads,
     )
     if not isinstance(server, BaseWSGIServer):  # several addresses (e.g. "localhost")
         server.close()
@@ -173,16 +222,18 @@ def make_server(
 
 
 def serve_http(
-    app: App,
+    app: App | None,
     port: int,
     host: str = "0.0.0.0",  # noqa: S104 (the platform routes to the container)
     threads: int = 16,
     *,
     health: HealthCheck | None = None,
+    routes: dict[str, Route] | None = None,
 ) -> None:
-    """Serve `app` over HTTP until interrupted."""
-    server = make_server(app, host=host, port=port, threads=threads, health=health)
-    log.info("serving Slack requests on %s%s (%d threads)", server.url, EVENTS_PATH, threads)
+    """Serve `app` (and the other `routes`) over HTTP until interrupted."""
+    server = make_server(app, host=host, port=port, threads=threads, health=health, routes=routes)
+    paths = ([EVENTS_PATH] if app is not None else []) + sorted(routes or {})
+    log.info("serving %s on %s (%d threads)", ", ".join(paths), server.url, threads)
     try:
         server.run()
     except KeyboardInterrupt:

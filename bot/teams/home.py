@@ -223,7 +223,7 @@ def help_card(view: HelpView, locale: str, *, prefix: str | None = None) -> Adap
     if prefix:
         body.append(plain(prefix))
     body.append(heading(t(locale, "ark.help.title")))
-    body.append(words(t(locale, "teams.help.intro"), subtle=True))
+    body.append(words(t(locale, "teamsapp.help.intro"), subtle=True))
     body += [plain(line(locale, f"ark.help.{name}").replace("/ark ", "")) for name in names]
     return card(body)
 
