@@ -7,25 +7,12 @@ import logging
 from collections.abc import Callable, Iterable
 
 from bot.messages import Message, MessageKind
-from bot.transports.base import Recipient, Transport, TransportError
-from storage.models import Person
+from bot.transports.base import Recipient, Transport, TransportError, recipient_of
 
 log = logging.getLogger("arkbot.notices")
+__all__ = ["Notifier", "recipient_of", "send_all", "transport_notifier"]
 
 Notifier = Callable[[Recipient, str], None]
-
-
-def recipient_of(person: Person) -> Recipient:
-    assert person.id is not None
-    return Recipient(
-        person_id=person.id,
-        email=person.email,
-        name=person.name,
-        locale=person.locale,
-        timezone=person.timezone,
-        slack_user_id=person.slack_user_id,
-        teams_user_id=person.teams_user_id,
-    )
 
 
 def transport_notifier(transport: Transport) -> Notifier:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.messages import Message
 
@@ -58,3 +58,19 @@ class Transport(Protocol):
     def send(self, recipient: Recipient, message: Message) -> SendResult:
         """Deliver one message, or raise one of the TransportError kinds above."""
         ...
+
+
+def recipient_of(person: Any) -> Recipient:
+    """The recipient for a person (a `Person` or a row with the same columns)."""
+    return Recipient(
+        person_id=person.id,
+        email=person.email,
+        name=person.name,
+        locale=person.locale,
+        timezone=person.timezone,
+        slack_user_id=person.slack_user_id,
+        teams_user_id=person.teams_user_id,
+        teams_aad_object_id=person.teams_aad_object_id,
+        teams_tenant_id=person.teams_tenant_id,
+        preferred_platform=person.preferred_platform,
+    )
