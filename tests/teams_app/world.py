@@ -120,8 +120,11 @@ class TeamsWorld:
             **fields,
         }
 
-    def post(self, activity: dict[str, Any], *, token: str | None = "valid") -> Answer:
-        if token == "valid":
+    def post(
+        self, activity: dict[str, Any], *, token: str | None = None, signed: bool = True
+    ) -> Answer:
+        """POST the activity with a valid token, with `token`, or (signed=False) with none."""
+        if token is None and signed:
             token = sign_activity_token(app_id=DEFAULT_APP_ID, service_url=self.fake.url)
         headers = {"Content-Type": "application/json"}
         if token is not None:
