@@ -18,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import httpx
 from microsoft_teams.api.activities.install_update.add import InstalledActivity
 from microsoft_teams.api.activities.install_update.remove import UninstalledActivity
 from microsoft_teams.api.activities.invoke.adaptive_card.action import AdaptiveCardInvokeActivity
+from microsoft_teams.api.activities.invoke.file_consent import FileConsentInvokeActivity
 from microsoft_teams.api.activities.message.message import MessageActivity
 from microsoft_teams.api.models.adaptive_card.adaptive_card_action_response import (
     AdaptiveCardActionCardResponse,
@@ -29,7 +31,17 @@ from microsoft_teams.api.models.adaptive_card.adaptive_card_action_response impo
 from microsoft_teams.apps import ActivityContext, App
 from microsoft_teams.cards import AdaptiveCard
 
-from bot.conversation import Core, FormKind, FormRef, Identity, Outcome, Status, commands, install
+from bot.conversation import (
+    Core,
+    FormKind,
+    FormRef,
+    Identity,
+    Outcome,
+    Status,
+    commands,
+    install,
+    tasks,
+)
 from bot.conversation import forms as core_forms
 from bot.conversation.clicks import click
 from bot.conversation.questions import HelpView, PlanView, ReportView
@@ -39,6 +51,7 @@ from bot.notices import Notifier
 from bot.teams import submit
 from bot.teams.cards import render_card
 from bot.teams.endpoint import WsgiAdapter
+from bot.teams.files import consent_card, upload
 from bot.teams.forms import CANCEL, SUBMIT, form_card, inputs_of
 from bot.teams.home import help_card, home_card, plan_card, report_card
 from bot.teams.parts import card, plain
@@ -121,7 +134,35 @@ def register(app: App, deps: TeamsDeps) -> None:
             return AdaptiveCardActionMessageResponse(value=t(who_locale(who), "slack.access.stale"))
         for notice in outcome.tell:
             await asyncio.to_thread(deps.notify, notice.recipient, notice.text)
+        delivery = data.get("delivery_id") if isinstance(data, dict) else None
+        if outcome.files and isinstance(delivery, int):
+            await ctx.send(consent_card(outcome.files[0], delivery))
+            return AdaptiveCardActionMessageResponse(
+                value=t(outcome.locale, "teamsapp.ics.consent")
+            )
         return _card_answer(outcome, data if isinstance(data, dict) else {})
+
+    @app.on_file_consent
+    async def file_consent(ctx: ActivityContext[FileConsentInvokeActivity]) -> None:
+        answer = ctx.activity.value
+        context = answer.context if isinstance(answer.context, dict) else {}
+        delivery = context.get("delivery_id")
+        if answer.action != "accept" or answer.upload_info is None or not isinstance(delivery, int):
+            return
+        who = identity_of(ctx.activity)
+        # The file is made again, with every check, now that the person allowed it.
+        outcome = await _decide(tasks.calendar_file, core, who, delivery)
+        if not outcome.files:
+            if outcome.reply:
+                await ctx.send(outcome.reply)
+            return
+        try:
+            shown = await upload(answer.upload_info, outcome.files[0])
+        except httpx.HTTPError as error:
+            log.warning("could not upload the calendar file: %s", type(error).__name__)
+            await ctx.send(t(outcome.locale, "teamsapp.ics.failed"))
+            return
+        await ctx.send(shown)
 
 
 def who_locale(who: Identity) -> str:
