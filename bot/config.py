@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    # The workspace the bot serves; requests from another are refused. Empty: from auth.test.
+    slack_team_id: str | None = Field(default=None, alias="SLACK_TEAM_ID")
     port: int = Field(default=3000, alias="PORT")
 
     # Microsoft Teams (the Bot Framework app registration). The SDK reads the same names.

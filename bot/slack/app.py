@@ -5,7 +5,9 @@ Kept thin on purpose: listeners translate Slack's requests into domain actions a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -16,6 +18,7 @@ from bot.conversation import Core
 from bot.notices import Notifier, transport_notifier
 from bot.slack.context import Deps
 from bot.slack.listeners import actions, commands, events, views
+from bot.slack.workspace import SlackTeam
 from bot.transports.slack import SlackTransport, slack_client
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
@@ -32,6 +35,7 @@ def build_app(
     client: WebClient | None = None,
     process_before_response: bool = False,
     notify: Notifier | None = None,
+    core: Core | None = None,
 ) -> App:
     """The app. `process_before_response=True` answers HTTP only after the listener finished,
     which makes tests deterministic; in production Bolt acks first and works in a thread."""
@@ -55,7 +59,8 @@ def build_app(
         # clicks queues behind the work earlier clicks do after their ack.
         listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"),
     )
-    core = Core(
+    team = SlackTeam(app.client, settings.slack_team_id)
+    core = core or Core(
         engine=engine,
         plan=plan,
         clock=clock,
@@ -63,7 +68,18 @@ def build_app(
         you_said_we_did=settings.you_said_we_did,
         pulse_min_group=settings.pulse_min_group,
     )
+    # Requests from another workspace (team) than the bot's are refused by the core.
+    core = replace(core, workspaces=_with_slack(core.workspaces, team))
     deps = Deps(core=core, notify=notify or transport_notifier(SlackTransport(app.client)))
     for listeners in (actions, views, commands, events):
         listeners.register(app, deps)
     return app
+
+
+def _with_slack(
+    others: Callable[[str], str | None], team: SlackTeam
+) -> Callable[[str], str | None]:
+    def workspace(platform: str) -> str | None:
+        return team() if platform == "slack" else others(platform)
+
+    return workspace

@@ -140,3 +140,22 @@ def test_a_garbled_button_value_is_a_stale_message(engine: Engine) -> None:
             "Denne meldingen er ikke lenger aktuell."
         ] * 2
         assert _snapshot(engine) == before
+
+
+def test_a_request_from_another_workspace_is_refused(engine: Engine) -> None:
+    with slack_world(engine) as world:
+        world.deliver()
+        delivery = world.deliveries(unit_id="IFA", nudge="task_open")[0]
+        payload = block_actions_payload(
+            action_id="task_snooze",
+            value=str(delivery.id),
+            user_id=USERS["leader_a"],
+            channel_id=delivery.channel_id or "D0F0000001",
+            message_ts=delivery.message_id or "1.1",
+        )
+        payload["team"] = {"id": "T0ELSEWHERE", "domain": "elsewhere"}
+        payload["user"]["team_id"] = "T0ELSEWHERE"
+        payload["response_url"] = world.response_url()
+        assert world.client.interactive(payload).status == 200
+        assert "arbeidsområdet" in world.replies()[-1]["text"]
+        assert [d for d in world.deliveries() if ":snooze:" in d.occurrence] == []

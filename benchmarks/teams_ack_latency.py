@@ -1,0 +1,143 @@
+"""Benchmark: how fast 50 simultaneous Action.Execute clicks are answered in Teams
+(target: p99 < 100 ms).
+
+The real Teams SDK behind arkbot's HTTP server (waitress) validates each click's Bot
+Framework token against the fake connector's keys, the conversation core decides (a real
+database write: "Remind me tomorrow", or a read that opens the Done form) and the card is
+answered in place. The clicks come from another process, all released at once by a barrier,
+each timed from just before its request to the end of the answer (what Teams waits for).
+
+    python -m benchmarks.teams_ack_latency [--clicks 50] [--rounds 3] [--postgres URL]
+
+Prints p50, p99 and max per round and over all rounds, and the HTTP statuses seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from benchmarks.ack_latency import _database, _ms, _schema
+from storage.db import make_engine, upgrade
+from tests.engine.harness import oslo
+from tests.fakes.teams_connector import DEFAULT_APP_ID
+from tests.teams.signing import sign_activity_token
+
+TARGET_P99_MS = 100.0
+Prepared = tuple[bytes, dict[str, str]]
+
+
+def _clicker(connection: Any) -> None:
+    while True:
+        command = connection.recv()
+        if command is None:
+            return
+        url, requests = command
+        connection.send(_burst(url, requests))
+
+
+def _burst(url: str, requests: list[Prepared]) -> list[tuple[float, int]]:
+    barrier = threading.Barrier(len(requests))
+
+    def send(prepared: Prepared) -> tuple[float, int]:
+        body, headers = prepared
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+        barrier.wait()
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+            response.read()
+            status = response.status
+        return time.perf_counter() - started, status
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(send, requests))
+
+
+def run(args: argparse.Namespace) -> None:
+    from tests.teams_app.world import teams_world
+
+    context = multiprocessing.get_context("spawn")  # the clicker shares nothing with us
+    parent, child = context.Pipe()
+    clicker = context.Process(target=_clicker, args=(child,), daemon=True)
+    clicker.start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            db_url = _database(args.postgres, Path(folder))
+            engine = make_engine(db_url)
+            upgrade(engine)
+            try:
+                with teams_world(engine, oslo(date(2024, 4, 22), 9)) as world:
+                    world.deliver()
+                    [delivery] = world.deliveries(unit_id="IFA", nudge="task_open")
+                    token = sign_activity_token(app_id=DEFAULT_APP_ID, service_url=world.fake.url)
+                    url = f"{world.server.url}/api/messages"
+
+                    def prepared() -> list[Prepared]:
+                        out = []
+                        for n in range(args.clicks):
+                            action = "task_snooze" if n % 2 else "task_done"
+                            data = {"action": action, "delivery_id": delivery.id}
+                            value = {"action": {"type": "Action.Execute", "data": data}}
+                            activity = world.activity(
+                                "leader_a", "invoke", name="adaptiveCard/action", value=value
+                            )
+                            headers = {
+                                "Content-Type": "application/json",
+                                "Authorization": f"Bearer {token}",
+                            }
+                            out.append((json.dumps(activity).encode(), headers))
+                        return out
+
+                    parent.send((url, prepared()))  # warm-up: imports, keys, pools
+                    parent.recv()
+                    print(
+                        f"[teams] Action.Execute: {args.clicks} concurrent signed invokes × "
+                        f"{args.rounds} rounds; database {engine.dialect.name}"
+                    )
+                    results: list[tuple[float, int]] = []
+                    for round_no in range(1, args.rounds + 1):
+                        parent.send((url, prepared()))
+                        burst: list[tuple[float, int]] = parent.recv()
+                        results += burst
+                        p50, p99, worst = _ms([s for s, _ in burst])
+                        print(
+                            f"    round {round_no}: p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   "
+                            f"max {worst:6.1f} ms"
+                        )
+            finally:
+                engine.dispose()
+                if args.postgres:
+                    _schema(args.postgres, create=False)
+    finally:
+        parent.send(None)
+        clicker.join(timeout=10)
+    p50, p99, worst = _ms([s for s, _ in results])
+    verdict = "met" if p99 < TARGET_P99_MS else "MISSED"
+    print(f"    all     : p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   max {worst:6.1f} ms")
+    print(f"    target   : p99 < {TARGET_P99_MS:.0f} ms — {verdict}")
+    print(f"    statuses : {dict(sorted(Counter(s for _, s in results).items()))}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clicks", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgres", default=None, help="a PostgreSQL URL instead of SQLite")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
