@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.i18n.catalog import t
+from bot.i18n.catalog import t_mrkdwn
 from storage.models import ActionItem, Person, Unit
 from storage.records import employees_to_notify
 
@@ -36,11 +36,14 @@ def you_said_we_did(client: WebClient, session: Session, item: ActionItem) -> in
         _dm(
             client,
             person,
-            t(person.locale, "slack.action.you_said_we_did", item=item.title, unit=unit_name),
+            t_mrkdwn(
+                person.locale, "slack.action.you_said_we_did", item=item.title, unit=unit_name
+            ),
         )
     return len(people)
 
 
 def tell_leaders(client: WebClient, leaders: list[Person], key: str, **values: str) -> None:
+    """`key` filled in with `values` (escaped for mrkdwn) to each leader, in their language."""
     for leader in leaders:
-        _dm(client, leader, t(leader.locale, key, **values))
+        _dm(client, leader, t_mrkdwn(leader.locale, key, **values))
