@@ -257,3 +257,47 @@ class PulseResponse(SQLModel, table=True):
     pulse_id: str = Field(max_length=64)
     round: str = Field(max_length=16)
     person_id: int = Field(foreign_key="people.id", index=True)
+
+
+class PulseRoundGroup(SQLModel, table=True):
+    """A pulse round's groups, frozen at its first answer: the unit tree and how many of the
+    pulse's audience each unit held, and the instant the round has closed for all of them.
+
+    The suppression of small groups is decided on these rows, not on today's directory, so a
+    later organisation import (a unit split, people moved) cannot reveal a small group by
+    comparing results before and after it. One row per unit; `closes_at` (UTC) is the same on
+    every row of a round: the end of its last day in the latest time zone of its audience.
+    """
+
+    __tablename__ = "pulse_round_groups"
+
+    cycle_id: str = Field(primary_key=True, max_length=64)
+    pulse_id: str = Field(primary_key=True, max_length=64)
+    round: str = Field(primary_key=True, max_length=16)
+    unit_id: str = Field(primary_key=True, max_length=64)
+    parent_id: str | None = Field(default=None, max_length=64)
+    audience: int = 0
+    closes_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class WorkspaceState(StrEnum):
+    active = "active"
+    uninstalled = "uninstalled"
+    tokens_revoked = "tokens_revoked"
+
+
+class ChatWorkspace(SQLModel, table=True):
+    """A chat workspace (a Slack team) and whether arkbot may still send to it.
+
+    Slack's `app_uninstalled` and `tokens_revoked` events set `state`; while it is not
+    `active` the sender fails deliveries to the workspace with the state as their reason.
+    """
+
+    __tablename__ = "chat_workspaces"
+
+    id: str = Field(primary_key=True, max_length=64)  # the Slack team id
+    platform: str = Field(default="slack", max_length=16)
+    state: WorkspaceState = Field(
+        default=WorkspaceState.active, sa_type=str_enum(WorkspaceState, 16)
+    )
+    changed_at: datetime = Field(sa_column=utc_column(nullable=False))
