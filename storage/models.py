@@ -289,14 +289,17 @@ class WorkspaceState(StrEnum):
 class ChatWorkspace(SQLModel, table=True):
     """A chat workspace (a Slack team) and whether arkbot may still send to it.
 
-    Slack's `app_uninstalled` and `tokens_revoked` events set `state`; while it is not
-    `active` the sender fails deliveries to the workspace with the state as their reason.
+    `id` is the key deliveries carry (`Delivery.workspace`, "default" for the one workspace a
+    bot token serves). Slack's `app_uninstalled` and `tokens_revoked` events set `state`;
+    while it is not `active` the sender fails deliveries to the workspace with a reason
+    (`workspace_uninstalled`, `workspace_tokens_revoked`). No row means active.
     """
 
     __tablename__ = "chat_workspaces"
 
-    id: str = Field(primary_key=True, max_length=64)  # the Slack team id
+    id: str = Field(primary_key=True, max_length=64)  # the deliveries' workspace key
     platform: str = Field(default="slack", max_length=16)
+    team_id: str | None = Field(default=None, max_length=64)  # Slack's id of the workspace
     state: WorkspaceState = Field(
         default=WorkspaceState.active, sa_type=str_enum(WorkspaceState, 16)
     )

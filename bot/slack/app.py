@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.slack.context import Deps
-from bot.slack.listeners import actions, commands, events, views
+from bot.slack.listeners import actions, commands, events, lifecycle, views
 from bot.transports.slack import slack_client
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
@@ -60,6 +60,6 @@ def build_app(
         you_said_we_did=settings.you_said_we_did,
         pulse_min_group=settings.pulse_min_group,
     )
-    for listeners in (actions, views, commands, events):
+    for listeners in (lifecycle, actions, views, commands, events):
         listeners.register(app, deps)
     return app

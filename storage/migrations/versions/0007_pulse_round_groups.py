@@ -33,6 +33,7 @@ def upgrade() -> None:
     op.create_table('chat_workspaces',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('state', sa.Enum('active', 'uninstalled', 'tokens_revoked', name='workspacestate', native_enum=False, create_constraint=False, length=16), nullable=False),
     sa.Column('changed_at', storage.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
