@@ -398,9 +398,12 @@ def freeze_round_groups(
         groups.c.pulse_id == found.pulse_id,
         groups.c.round == found.round,
     )
-    known = set(session.execute(select(groups.c.unit_id).where(of_round)).scalars())
-    if known and unit_id in known:
+    # the common case, every answer after the first: one primary-key lookup
+    if session.execute(
+        select(groups.c.unit_id).where(of_round, groups.c.unit_id == unit_id)
+    ).first():
         return
+    known = set(session.execute(select(groups.c.unit_id).where(of_round)).scalars())
     units = table_of(Unit)
     tree = {
         row.id: (row.parent_id, bool(row.active))
