@@ -215,6 +215,7 @@ def serve_http(
 
 def serve_socket_mode(app: App, app_token: str) -> None:
     """Connect to Slack over Socket Mode (an `xapp-` token) and serve until interrupted."""
+    guard_bolt_logs(app.logger)  # no request bodies in Bolt's log lines here either
     handler = SocketModeHandler(app, app_token)
     try:
         handler.start()  # connects, then blocks
