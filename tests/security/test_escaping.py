@@ -16,9 +16,9 @@ from bot.i18n.catalog import t_mrkdwn
 from bot.messages import Message, MessageKind
 from bot.transports.base import Recipient
 from bot.transports.console import render_panel
-from storage.models import ActionItem, Unit, table_of
+from storage.models import ActionItem, Person, Unit, table_of
 from tests.engine.harness import oslo
-from tests.slack_app.world import choice, datepicker, slack_world, text_input
+from tests.slack_app.world import USERS, choice, datepicker, slack_world, text_input
 
 HOSTILE = "<!channel> <@U0ANSATT01> <https://evil.example|click> & <!here>"
 ESCAPED = (
@@ -154,3 +154,18 @@ def test_a_hostile_unit_name_reaches_the_leader_and_the_redraw_escaped(engine: E
         assert any(ESCAPED in _texts_of(call.params) for call in updates)
         for call in world.api.calls_to("chat.postMessage"):
             assert not any(live in _texts_of(call.params) for live in LIVE), call.params
+
+
+def test_the_app_home_shows_hostile_names_escaped(engine: Engine) -> None:
+    with slack_world(engine) as world:
+        units, people = table_of(Unit), table_of(Person)
+        with engine.begin() as connection:
+            connection.execute(update(units).values(name=HOSTILE))
+            connection.execute(update(people).values(name="<!here> Anne"))
+        world.deliver()
+        for user in ("leader_a", "koord", "vo_a"):
+            assert world.client.app_home_opened(USERS[user]).status == 200
+            [view] = world.published(user)[-1:]
+            text = _texts_of({"blocks": view.get("blocks")})
+            assert not any(live in text for live in LIVE), text
+        assert ESCAPED in _texts_of({"blocks": world.published("koord")[-1].get("blocks")})
