@@ -48,9 +48,16 @@ log = logging.getLogger("arkbot.slack")
 class SlackWSGIApp:
     """The WSGI application: Bolt at /slack/events, a liveness probe at /healthz."""
 
-    def __init__(self, app: App, health: HealthCheck | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        health: HealthCheck | None = None,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self._app = app
         self._health = health
+        self._wall_clock = wall_clock  # Slack's request timestamps are Unix seconds
         # Requests without a valid signature are refused here, before Bolt (which would log
         # their body); see bot.slack.request_log. Bolt keeps the secret it was built with.
         self._secret: str = getattr(app, "_signing_secret", "") or ""
@@ -75,7 +82,7 @@ class SlackWSGIApp:
                 body,
                 environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
                 environ.get("HTTP_X_SLACK_SIGNATURE"),
-                time.time(),
+                self._wall_clock(),
             )
             if reason is not None:
                 self._refusals.refused(reason, 401)
