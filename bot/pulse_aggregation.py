@@ -29,19 +29,28 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bot.access import roles_of
-from schedules.calendar import WorkCalendar
+from schedules.calendar import WorkCalendar, local_to_utc
 from schedules.events import Rules
 from schedules.plan import Milestone, Plan, PulseQuestion
-from storage.models import Membership, Person, PulseAnswer, Role, Unit, table_of
-from storage.pulses import SCALE_VALUES, PulseRound, pulse_milestone, pulse_rounds
+from storage.models import PulseAnswer, PulseRoundGroup, Role, Unit, table_of
+from storage.pulses import (
+    SCALE_VALUES,
+    PulseRound,
+    audience_by_unit,
+    audience_zones,
+    closing_instant,
+    frozen_groups,
+    pulse_milestone,
+    pulse_rounds,
+)
 from storage.queries import unit_descendants
 
 DEFAULT_MIN_GROUP = 5
@@ -119,6 +128,7 @@ def aggregate(
     units: Iterable[str] | None = None,
     calendar: WorkCalendar | None = None,
     rules: Rules | None = None,
+    now: datetime | None = None,
 ) -> list[GroupResult]:
     """Results per unit, with the privacy rules of this module applied.
 
@@ -128,8 +138,14 @@ def aggregate(
     Returns a result for every active unit (and for an inactive one whose figures are
     shown), per pulse, ordered by pulse, then unit level and id. ValueError for an unknown
     pulse or round. Pass the planner's calendar: its holidays move the rounds' days.
+
+    A round counts as closed from the instant it is over for all of its audience
+    (`storage.pulses.round_closes_at`), compared with `now` (UTC) when given, else with the
+    start of `today` in the calendar's zone.
     """
     threshold = effective_min_group(min_group)
+    calendar = calendar or WorkCalendar()
+    moment = now if now is not None else local_to_utc(today, time(0), ZoneInfo(calendar.timezone))
     if round is not None and pulse_id is None:
         raise ValueError("a round belongs to a pulse: give pulse_id as well")
     milestones = (
@@ -137,7 +153,7 @@ def aggregate(
         if pulse_id is not None
         else [milestone for milestone in plan.milestones if milestone.pulse is not None]
     )
-    all_rounds = pulse_rounds(plan, calendar or WorkCalendar(), rules)
+    all_rounds = pulse_rounds(plan, calendar, rules)
     tree = _Tree.load(session)
     wanted = set(units) if units is not None else None
     results: list[GroupResult] = []
@@ -147,8 +163,17 @@ def aggregate(
             rounds = [found for found in rounds if found.round == round]
             if not rounds:
                 raise ValueError(f"pulse '{milestone.id}' has no round '{round}'")
-        closed = [found for found in rounds if found.is_closed(today)]
-        decided = _decide(session, plan.id, milestone, closed, tree, threshold)
+        frozen = frozen_groups(session, plan.id, milestone.id, [r.round for r in rounds])
+        zones: set[str] = set()
+        if any(not frozen.get(found.round) for found in rounds if found.is_closed(today)):
+            zones = audience_zones(session, milestone, calendar.timezone)
+        closed = [
+            found
+            for found in rounds
+            if found.is_closed(today)
+            and moment >= closing_instant(found, frozen.get(found.round, ()), zones)
+        ]
+        decided = _decide(session, plan.id, milestone, closed, tree, threshold, frozen)
         label = round  # None for all rounds together
         for unit_id in tree.order:
             if wanted is not None and unit_id not in wanted:
@@ -245,19 +270,38 @@ def _decide(
     closed: Sequence[PulseRound],
     tree: _Tree,
     threshold: int,
+    frozen: dict[str, list[PulseRoundGroup]],
 ) -> dict[str, _RoundDecision]:
     if not closed:
         return {}
     assert milestone.pulse is not None
     first_question = milestone.pulse.questions[0].id
     direct = _direct_figures(session, cycle_id, milestone.id, [r.round for r in closed])
-    population = _audience_population(session, milestone)
-    return {
-        found.round: _decide_round(
-            direct.get(found.round, {}), population, first_question, tree, threshold
+    live: dict[str, int] | None = None
+    decided: dict[str, _RoundDecision] = {}
+    for found in closed:
+        groups = frozen.get(found.round)
+        if groups:  # the tree and the audience as they were at the round's first answer
+            round_tree = _frozen_tree(groups, tree)
+            population = {group.unit_id: group.audience for group in groups}
+        else:  # nobody answered: nothing can be shown, whatever the tree
+            if live is None:
+                live = audience_by_unit(session, milestone)
+            round_tree, population = tree, live
+        decided[found.round] = _decide_round(
+            direct.get(found.round, {}), population, first_question, round_tree, threshold
         )
-        for found in closed
-    }
+    return decided
+
+
+def _frozen_tree(groups: Sequence[PulseRoundGroup], live: _Tree) -> _Tree:
+    ordered = sorted(groups, key=lambda group: group.unit_id)
+    return _Tree.build(
+        [
+            (group.unit_id, live.names.get(group.unit_id, group.unit_id), group.parent_id, True)
+            for group in ordered
+        ]
+    )
 
 
 def _decide_round(
@@ -282,8 +326,17 @@ def _decide_round(
         )
         people[unit_id] = members
 
-    shown = {unit_id: count[unit_id] >= threshold for unit_id in tree.bottom_up}
-    reasons = {unit_id: Reason.below_threshold for unit_id, ok in shown.items() if not ok}
+    # A group in which everyone gave the same answer to a question tells each member's answer:
+    # it is treated like a small one (hidden, its answers count only further up).
+    shown = {
+        unit_id: count[unit_id] >= threshold and not _uniform(subtree[unit_id])
+        for unit_id in tree.bottom_up
+    }
+    reasons = {
+        unit_id: Reason.below_threshold if count[unit_id] < threshold else Reason.derivable
+        for unit_id, ok in shown.items()
+        if not ok
+    }
     below: dict[str, list[str]] = {}  # a shown unit's nearest shown units below it
     rest: dict[str, tuple[int, int]] = {}  # a shown unit's rest: (answers, audience members)
 
@@ -295,8 +348,10 @@ def _decide_round(
         nearest = [child for child in tree.children.get(unit_id, []) if shown[child]]
         answers = count[unit_id] - sum(count[other] for other in nearest)
         members = people[unit_id] - sum(people[other] for other in nearest)
-        while not (answers >= threshold or (answers == 0 and members == 0)):
-            # A rest of 1..threshold-1 (or 0 of some people) would be revealed by subtraction.
+        while not _safe_rest(answers, members, subtree, unit_id, nearest, threshold):
+            # A rest of 1..threshold-1 (or 0 of some people), or one where everyone answered
+            # alike, would be revealed by subtraction. The unit itself is a safe rest (it is
+            # shown), so this ends at the latest when every unit below it is hidden.
             smallest = min(nearest, key=lambda other: (count[other], other))
             shown[smallest] = False
             reasons[smallest] = Reason.derivable
@@ -313,6 +368,33 @@ def _decide_round(
         respondents={unit_id: count[unit_id] for unit_id in below},
         reasons=reasons,
     )
+
+
+def _uniform(figures: Figures) -> bool:
+    """Whether every answer to some question is the same value (each member's answer known)."""
+    values: dict[str, int] = {}
+    for (question, _), n in figures.items():
+        if n > 0:
+            values[question] = values.get(question, 0) + 1
+    return any(distinct == 1 for distinct in values.values())
+
+
+def _safe_rest(
+    answers: int,
+    members: int,
+    subtree: dict[str, Figures],
+    unit_id: str,
+    nearest: list[str],
+    threshold: int,
+) -> bool:
+    if answers == 0:
+        return members == 0
+    if answers < threshold:
+        return False
+    rest = Counter(subtree[unit_id])
+    for other in nearest:
+        rest.subtract(subtree[other])
+    return not _uniform(rest)
 
 
 def _direct_figures(
@@ -345,25 +427,6 @@ def _direct_figures(
             figures = units[unit_id] = Counter()
         figures[(question_id, value)] = n
     return found
-
-
-def _audience_population(session: Session, milestone: Milestone) -> dict[str, int]:
-    """unit -> active people of the pulse's audience whose membership is in that unit."""
-    members, people, units = table_of(Membership), table_of(Person), table_of(Unit)
-    matches: list[ColumnElement[bool]] = []
-    for audience in milestone.audience:
-        condition = members.c.role == audience.role.value
-        if audience.level is not None:
-            condition = and_(condition, units.c.level == audience.level)
-        matches.append(condition)
-    rows = session.execute(
-        select(members.c.unit_id, func.count(func.distinct(members.c.person_id)))
-        .join(people, people.c.id == members.c.person_id)
-        .join(units, units.c.id == members.c.unit_id)
-        .where(members.c.active, people.c.active, units.c.active, or_(*matches))
-        .group_by(members.c.unit_id)
-    )
-    return {unit_id: int(n) for unit_id, n in rows}
 
 
 def _combine(

@@ -46,6 +46,7 @@ from storage.models import (
     VoConfirmation,
     table_of,
 )
+from storage.workspaces import blocked_workspaces
 
 TASK_NUDGES = frozenset({Nudge.task_open.value, Nudge.reminder.value, Nudge.escalation.value})
 
@@ -185,10 +186,16 @@ class Sender:
         if not claimed:
             return stats, None
         batch = self._load(claimed, now)
+        blocked = blocked_workspaces(self.engine)  # the app uninstalled or its token revoked
         decided: list[Outcome] = []
         jobs: list[tuple[Claimed, Recipient, Message]] = []
         for delivery in claimed:
-            outcome = self._check(delivery, batch, now)
+            reason = blocked.get(delivery.workspace)
+            outcome = (
+                Outcome(delivery.id or 0, DeliveryStatus.failed, error=reason)
+                if reason
+                else self._check(delivery, batch, now)
+            )
             if outcome is not None:
                 decided.append(outcome)
                 continue

@@ -274,3 +274,50 @@ class TeamsConversation(SQLModel, table=True):
     conversation_id: str = Field(max_length=255)
     service_url: str = Field(max_length=500)
     updated_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class PulseRoundGroup(SQLModel, table=True):
+    """A pulse round's groups, frozen at its first answer: the unit tree and how many of the
+    pulse's audience each unit held, and the instant the round has closed for all of them.
+
+    The suppression of small groups is decided on these rows, not on today's directory, so a
+    later organisation import (a unit split, people moved) cannot reveal a small group by
+    comparing results before and after it. One row per unit; `closes_at` (UTC) is the same on
+    every row of a round: the end of its last day in the latest time zone of its audience.
+    """
+
+    __tablename__ = "pulse_round_groups"
+
+    cycle_id: str = Field(primary_key=True, max_length=64)
+    pulse_id: str = Field(primary_key=True, max_length=64)
+    round: str = Field(primary_key=True, max_length=16)
+    unit_id: str = Field(primary_key=True, max_length=64)
+    parent_id: str | None = Field(default=None, max_length=64)
+    audience: int = 0
+    closes_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class WorkspaceState(StrEnum):
+    active = "active"
+    uninstalled = "uninstalled"
+    tokens_revoked = "tokens_revoked"
+
+
+class ChatWorkspace(SQLModel, table=True):
+    """A chat workspace (a Slack team) and whether arkbot may still send to it.
+
+    `id` is the key deliveries carry (`Delivery.workspace`, "default" for the one workspace a
+    bot token serves). Slack's `app_uninstalled` and `tokens_revoked` events set `state`;
+    while it is not `active` the sender fails deliveries to the workspace with a reason
+    (`workspace_uninstalled`, `workspace_tokens_revoked`). No row means active.
+    """
+
+    __tablename__ = "chat_workspaces"
+
+    id: str = Field(primary_key=True, max_length=64)  # the deliveries' workspace key
+    platform: str = Field(default="slack", max_length=16)
+    team_id: str | None = Field(default=None, max_length=64)  # Slack's id of the workspace
+    state: WorkspaceState = Field(
+        default=WorkspaceState.active, sa_type=str_enum(WorkspaceState, 16)
+    )
+    changed_at: datetime = Field(sa_column=utc_column(nullable=False))

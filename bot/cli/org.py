@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import get_settings
+from bot.escape import rich_text as escape
 from schedules.clock import SystemClock
 from storage.db import make_engine, upgrade
 from storage.directory import ImportReport, OrgFileError, OrgImportError, import_org, read_org_file

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.config import Settings, get_settings
+from bot.escape import rich_text as escape
 from schedules.clock import SystemClock
 from storage.db import make_engine, session_scope, upgrade
 from storage.personal_data import (

@@ -79,14 +79,22 @@ def results(
     round_id: Annotated[str | None, typer.Option("--round", help="One round, e.g. p2.")] = None,
     today: Today = None,
     min_group: Annotated[
-        int | None, typer.Option("--min-group", help="Threshold (never below 3).")
+        int | None,
+        typer.Option(
+            "--min-group", help="Threshold (never below 3, nor below ARKBOT_PULSE_MIN_GROUP)."
+        ),
     ] = None,
 ) -> None:
     """Results per unit for closed rounds; groups under the threshold show nothing at all."""
     settings = get_settings()
     plan = load_or_exit(settings.plan)
-    threshold = min_group if min_group is not None else settings.pulse_min_group
-    if threshold < 3:
+    # ARKBOT_PULSE_MIN_GROUP is the floor: --min-group may raise the threshold, never lower it
+    threshold = (
+        max(min_group, settings.pulse_min_group)
+        if min_group is not None
+        else settings.pulse_min_group
+    )
+    if min_group is not None and min_group < 3:
         raise typer.BadParameter("results need groups of at least 3", param_hint="--min-group")
     engine = make_engine(settings.database_url)
     upgrade(engine)

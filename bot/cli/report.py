@@ -75,14 +75,14 @@ def report_command(
         typer.Option("--lang", help="Language of the report (default: ARKBOT_LOCALE)."),
     ] = None,
     min_group: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--min-group",
             min=MIN_GROUP_FLOOR,
             help=f"Show pulse results only for groups with at least this many answers "
-            f"(never below {MIN_GROUP_FLOOR}).",
+            f"(default: ARKBOT_PULSE_MIN_GROUP; never below {MIN_GROUP_FLOOR}).",
         ),
-    ] = 5,
+    ] = None,
     today: Annotated[
         str | None,
         typer.Option("--today", metavar="YYYY-MM-DD", help="Report as of this day."),
@@ -105,7 +105,13 @@ def report_command(
         upgrade(engine)
         with paused_gc(), Session(engine) as session:
             report = build_report(
-                session, plan, unit_id=unit, today=day, calendar=calendar, min_group=min_group
+                session,
+                plan,
+                unit_id=unit,
+                today=day,
+                calendar=calendar,
+                # the setting is the floor: --min-group may raise the threshold, never lower it
+                min_group=max(min_group or 0, settings.pulse_min_group),
             )
             _write(report, output_format, output, locale)
     except UnknownUnitError:

@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from babel.dates import format_date
 
+from bot.escape import slack_mrkdwn
+
 LOCALES = ("nb", "en")
 DEFAULT_LOCALE = "nb"
 _HERE = Path(__file__).resolve().parent
@@ -56,6 +58,14 @@ def t(locale: str | None, key: str, **values: Any) -> str:
     """The text for `key` in `locale`, filled in; an unknown key is a programming error."""
     template = catalogue(normalise_locale(locale))[key]
     return template.format(**values) if values else template
+
+
+def t_mrkdwn(locale: str | None, key: str, **values: Any) -> str:
+    """`t` for text sent to Slack as mrkdwn: every value is escaped (``<!channel>`` stays
+    text), the catalogue's own markup (``*bold*``) is kept. For text sent straight to a Slack
+    API (``chat.postMessage`` text, an ephemeral reply); a `Message` holds plain text, and its
+    renderer escapes it whole."""
+    return t(locale, key, **{name: slack_mrkdwn(value) for name, value in values.items()})
 
 
 def format_day(day: date, locale: str | None) -> str:

@@ -36,6 +36,9 @@ detail         vo: the VO's comment; action: area (preserve | develop) and note;
                pulse: the distribution, ``value=count`` joined by ``|``
 =============  ==========================================================================
 
+Text cells that begin with ``=``, ``+``, ``-``, ``@``, a tab or a CR get a leading ``'`` so
+that a spreadsheet shows them instead of evaluating them (OWASP, "CSV injection").
+
 Pulse rows exist only for groups the pulse aggregation allows to be shown. Delivery rows: one
 ``sent`` row per unit (its count may be 0) and one ``failed`` row per distinct reason.
 """
@@ -47,6 +50,7 @@ import io
 from collections.abc import Iterator
 from datetime import date
 
+from bot.escape import csv_cell
 from bot.i18n.catalog import normalise_locale
 from bot.reports.model import Report, UnitReport, vo_state
 
@@ -162,8 +166,19 @@ def render_csv(report: Report, *, locale: str) -> str:
     )
     writer.writeheader()
     for unit in report.units:
-        writer.writerows(unit_rows(unit, locale))
+        writer.writerows(_inert(row) for row in unit_rows(unit, locale))
     return out.getvalue()
+
+
+# Columns that carry text from the organisation file or from people; a leading = + - @ makes a
+# formula of it in Excel, so they are neutralised (the numbers and dates are ours).
+_TEXT_COLUMNS = frozenset(
+    {"unit_id", "unit_name", "parent_id", "item_id", "item", "reference", "person", "detail"}
+)
+
+
+def _inert(row: Row) -> Row:
+    return {key: csv_cell(value) if key in _TEXT_COLUMNS else value for key, value in row.items()}
 
 
 def render_csv_bytes(report: Report, *, locale: str) -> bytes:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from html import escape
 
+from bot.escape import strip_controls
 from bot.i18n.catalog import normalise_locale, t
 from bot.reports import charts, words
 from bot.reports.model import ACTION_STATES, TASK_STATES, Report, UnitReport, vo_state
@@ -69,7 +70,7 @@ footer{color:var(--muted);font-size:.8rem;margin:2rem 0 1rem}
 def _e(text: object) -> str:
     if isinstance(text, int):
         return str(text)
-    return escape(str(text), quote=True)
+    return escape(strip_controls(text), quote=True)  # controls are not allowed in HTML text
 
 
 def _table(head: list[tuple[str, bool]], rows: list[str]) -> str:

@@ -12,10 +12,11 @@ from collections.abc import Collection
 
 from rich.cells import cell_len
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from bot.escape import rich_text as escape
+from bot.escape import strip_controls
 from bot.i18n.catalog import normalise_locale, t
 from bot.reports import words
 from bot.reports.model import ACTION_STATES, TASK_STATES, Report, UnitReport, vo_state
@@ -138,7 +139,7 @@ def _print_units(report: Report, console: Console, locale: str) -> None:
         counts = unit.task_counts()
         rows.append(
             [
-                "  " * unit.depth + unit.name,
+                "  " * unit.depth + strip_controls(unit.name),
                 str(unit.level),
                 str(counts["done"]),
                 str(counts["done_late"]),
@@ -215,7 +216,11 @@ def _print_failures(report: Report, console: Console, locale: str) -> None:
         t(locale, "report.column.count"),
     ]
     rows = [
-        [unit.name, words.reason(reason.reason, locale), str(reason.count)]
+        [
+            strip_controls(unit.name),
+            strip_controls(words.reason(reason.reason, locale)),
+            str(reason.count),
+        ]
         for unit in failing
         for reason in unit.delivery.reasons
     ]
@@ -223,7 +228,7 @@ def _print_failures(report: Report, console: Console, locale: str) -> None:
 
 
 def _print_unit_details(unit: UnitReport, console: Console, locale: str) -> None:
-    heading = t(locale, "report.unit_heading", unit=unit.name, level=unit.level)
+    heading = t(locale, "report.unit_heading", unit=strip_controls(unit.name), level=unit.level)
     console.rule(Text(heading, style="bold"), align="left")
     tasks = _table(
         t(locale, "report.section.tasks"),

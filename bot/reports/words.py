@@ -12,7 +12,7 @@ from functools import cache
 
 from babel.dates import format_date
 
-from bot.i18n.catalog import _BABEL_LOCALE, format_day, normalise_locale, t
+from bot.i18n.catalog import _BABEL_LOCALE, catalogue, format_day, normalise_locale, t
 from bot.overview import TaskState
 from bot.reports.model import (
     ACTION_STATES,
@@ -110,7 +110,10 @@ def question_label(number: int, locale: str) -> str:
 
 
 def reason(text: str | None, locale: str) -> str:
-    return text if text else t(locale, "report.unknown_reason")
+    if not text:
+        return t(locale, "report.unknown_reason")
+    known = f"security.reason.{text}"  # arkbot's own reasons (workspace removed, …) in words
+    return t(locale, known) if known in catalogue(normalise_locale(locale)) else text
 
 
 def scope(report: Report, locale: str) -> str:

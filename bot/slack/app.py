@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.conversation import Core
 from bot.notices import Notifier, transport_notifier
 from bot.slack.context import Deps
-from bot.slack.listeners import actions, commands, events, views
+from bot.slack.listeners import actions, commands, events, lifecycle, views
 from bot.slack.workspace import SlackTeam
 from bot.transports.slack import SlackTransport, slack_client
 from schedules.calendar import WorkCalendar
@@ -71,7 +71,7 @@ def build_app(
     # Requests from another workspace (team) than the bot's are refused by the core.
     core = replace(core, workspaces=_with_slack(core.workspaces, team))
     deps = Deps(core=core, notify=notify or transport_notifier(SlackTransport(app.client)))
-    for listeners in (actions, views, commands, events):
+    for listeners in (lifecycle, actions, views, commands, events):
         listeners.register(app, deps)
     return app
 

@@ -33,6 +33,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.escape import slack_mrkdwn
 from bot.messages import ActionId, Button, Message
 
 HEADER_MAX = 150
@@ -49,7 +50,7 @@ DELIVERY_PREFIX = "delivery"
 
 def escape_mrkdwn(text: str) -> str:
     """Slack's three control characters as entities (&amp; first, so nothing is doubled)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return slack_mrkdwn(text)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.conversation import Core, Identity, Outcome
 from bot.conversation.types import Redraw
+from bot.escape import slack_mrkdwn
 from bot.i18n.catalog import normalise_locale, t
 from bot.notices import Notifier
 from bot.slack import modals
@@ -45,8 +46,9 @@ def identity_of(body: dict[str, Any]) -> Identity:
 
 
 def tell(respond: Respond, text: str, blocks: list[Any] | None = None) -> None:
-    """A short ephemeral answer to the person who clicked or typed; nothing else changes."""
-    payload: dict[str, Any] = {"text": text, "response_type": "ephemeral"}
+    """A short ephemeral answer to the person who clicked or typed; nothing else changes.
+    The core's text is plain: names and titles in it must not become mentions or links."""
+    payload: dict[str, Any] = {"text": slack_mrkdwn(text), "response_type": "ephemeral"}
     if blocks:
         payload["blocks"] = [b.to_dict() if hasattr(b, "to_dict") else b for b in blocks]
     else:
@@ -99,7 +101,7 @@ def _redraw(client: WebClient, redraw: Redraw) -> None:
             blocks=payload["blocks"],
         )
     except SlackApiError:  # the record is saved; a message we cannot redraw is not an error
-        log.warning("could not update message of delivery %s", redraw.delivery_id)
+        log.warning("could not redraw a message (%s)", redraw.platform or "slack")
 
 
 def publish_unknown(client: WebClient, slack_user_id: str, locale: str | None) -> None:

@@ -3,7 +3,10 @@
 Thin on purpose: Bolt verifies every request (signature with SLACK_SIGNING_SECRET, timestamps
 older than five minutes refused) and dispatches it; this module routes three paths, answers
 400 to a body Bolt cannot parse (Bolt parses before it verifies, and would raise), and runs a
-server. The translation is the one in slack_bolt.adapter.wsgi.SlackRequestHandler.
+server. A request without a valid signature is refused here already, before Bolt, with one
+rate-limited log line naming the reason and nothing the caller sent (Bolt would log its
+body); Bolt's own log lines lose request bodies (`bot.slack.request_log`). The translation
+is the one in slack_bolt.adapter.wsgi.SlackRequestHandler.
 
     POST /slack/events   events, interactivity and slash commands, all to Bolt
     GET  /healthz        200 {"ok": true}; 503 {"ok": false} when the health check says no
@@ -17,6 +20,7 @@ import json
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -28,6 +32,8 @@ from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request import BoltRequest
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server
+
+from bot.slack.request_log import RefusalLog, guard_bolt_logs, refusal_reason
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -53,10 +59,19 @@ class SlackWSGIApp:
         app: App | None,
         health: HealthCheck | None = None,
         routes: dict[str, Route] | None = None,
+        *,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._app = app
         self._health = health
         self._routes = routes or {}
+        self._wall_clock = wall_clock  # Slack's request timestamps are Unix seconds
+        # Requests without a valid signature are refused here, before Bolt (which would log
+        # their body); see bot.slack.request_log. Bolt keeps the secret it was built with.
+        self._secret: str = getattr(app, "_signing_secret", "") or ""
+        self._refusals = RefusalLog()
+        if app is not None:
+            guard_bolt_logs(app.logger)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -73,14 +88,25 @@ class SlackWSGIApp:
             return _json(start_response, 405, error, [("Allow", "POST")])
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length > 0 else b""
+        if self._secret:
+            reason = refusal_reason(
+                self._secret,
+                body,
+                environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+                environ.get("HTTP_X_SLACK_SIGNATURE"),
+                self._wall_clock(),
+            )
+            if reason is not None:
+                self._refusals.refused(reason, 401)
+                return _json(start_response, 401, {"error": "invalid request"})
         try:  # Bolt parses the body before it verifies the signature; unreadable bodies stop here
             request = BoltRequest(
                 body=body.decode("utf-8"),
                 query=environ.get("QUERY_STRING", ""),
                 headers=WsgiHttpRequest(environ).get_headers(),
             )
-        except Exception as error:
-            log.warning("refused a request with an unreadable body (%s)", type(error).__name__)
+        except Exception:
+            self._refusals.refused("unreadable_body", 400)
             return _json(start_response, 400, {"ok": False, "error": "invalid_body"})
         answer = self._app.dispatch(request)  # verifies, then acknowledges or refuses
         response = WsgiHttpResponse(answer.status, answer.headers, answer.body)
@@ -244,6 +270,7 @@ def serve_http(
 
 def serve_socket_mode(app: App, app_token: str) -> None:
     """Connect to Slack over Socket Mode (an `xapp-` token) and serve until interrupted."""
+    guard_bolt_logs(app.logger)  # no request bodies in Bolt's log lines here either
     handler = SocketModeHandler(app, app_token)
     try:
         handler.start()  # connects, then blocks

@@ -22,6 +22,7 @@ from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.escape import strip_controls
 from bot.messages import Button, Message
 from bot.transports.base import Recipient, SendResult
 
@@ -50,6 +51,7 @@ _BOLD = re.compile(r"\*([^*\n]+)\*")
 
 def mrkdwn_text(text: str, style: str = "") -> Text:
     """Slack's *bold* shown as bold in the terminal; everything else literally."""
+    text = strip_controls(text)
     out = Text(style=style)
     position = 0
     for match in _BOLD.finditer(text):
@@ -64,11 +66,11 @@ def render_panel(recipient: Recipient, message: Message) -> Panel:
     """The message as a Rich panel titled with the recipient."""
     parts: list[RenderableType] = []
     if message.headline:
-        parts.append(Text(message.headline, style="bold"))
+        parts.append(Text(strip_controls(message.headline), style="bold"))
     if message.body:
         parts.append(mrkdwn_text(message.body))
     if message.context:
-        parts.append(Text(message.context, style="dim"))
+        parts.append(Text(strip_controls(message.context), style="dim"))
     if message.buttons:
         parts.append(Text())
         parts.append(buttons_line(message.buttons))
@@ -77,7 +79,7 @@ def render_panel(recipient: Recipient, message: Message) -> Panel:
         subtitle += f" #{message.delivery_id}"
     return Panel(
         Group(*parts),
-        title=Text(f"{recipient.name} <{recipient.email}>"),
+        title=Text(strip_controls(f"{recipient.name} <{recipient.email}>")),
         title_align="left",
         subtitle=Text(subtitle, style="dim"),
         subtitle_align="right",

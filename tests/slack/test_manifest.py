@@ -186,7 +186,7 @@ def test_events_and_interactivity_go_to_the_events_endpoint(manifest: dict[str, 
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {
         "request_url": EVENTS_URL,
-        "bot_events": ["app_home_opened"],
+        "bot_events": ["app_home_opened", "app_uninstalled", "tokens_revoked", "user_change"],
     }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
     assert settings["org_deploy_enabled"] is False
