@@ -62,6 +62,7 @@ def _pulses(turn: Turn) -> list[PulseSummary]:
         today=turn.today,
         min_group=turn.core.pulse_min_group,
         calendar=turn.core.calendar,
+        now=turn.now,
     )
     summaries: list[PulseSummary] = []
     for group in visible_to(turn.session, turn.person_id, results):

@@ -52,9 +52,12 @@ def refusal_reason(
 
 @dataclass
 class _Window:
-    minute: int
+    started: float  # a window runs a minute from its first refusal (not from a clock minute)
     logged: int = 0
     suppressed: int = 0
+
+
+WINDOW_SECONDS = 60.0
 
 
 class RefusalLog:
@@ -74,17 +77,17 @@ class RefusalLog:
         self._lock = threading.Lock()
 
     def refused(self, reason: str, status: int) -> None:
-        minute = int(self._clock() // 60)
+        now = self._clock()
         with self._lock:
             window = self._windows.get(reason)
-            if window is None or window.minute != minute:
+            if window is None or now - window.started >= WINDOW_SECONDS:
                 if window is not None and window.suppressed:
                     self._log.warning(
                         "%d more Slack requests refused (%s) were not logged one by one",
                         window.suppressed,
                         reason,
                     )
-                window = self._windows[reason] = _Window(minute)
+                window = self._windows[reason] = _Window(now)
             if window.logged >= self.per_minute:
                 window.suppressed += 1
                 return
