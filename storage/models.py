@@ -257,3 +257,23 @@ class PulseResponse(SQLModel, table=True):
     pulse_id: str = Field(max_length=64)
     round: str = Field(max_length=16)
     person_id: int = Field(foreign_key="people.id", index=True)
+
+
+class MilestoneOverride(SQLModel, table=True):
+    """A milestone's dates set in the database, overriding the plan file's timing.
+
+    One row per (cycle, milestone); `revision` counts the changes. Every change is also in
+    the audit log (who, when, old → new). See `storage.overrides`.
+    """
+
+    __tablename__ = "milestone_overrides"
+    __table_args__ = (UniqueConstraint("cycle_id", "milestone_id", name="uq_milestone_override"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(max_length=64)
+    milestone_id: str = Field(max_length=64)
+    starts_on: date
+    ends_on: date
+    revision: int = 1
+    set_by: str = Field(max_length=254)
+    set_at: datetime = Field(sa_column=utc_column(nullable=False))
