@@ -28,6 +28,7 @@ from schedules.events import Nudge
 from schedules.plan import Plan
 from schedules.planner import Planner
 from storage.db import make_engine, session_scope, upgrade
+from storage.deliveries import Claimed
 from storage.directory import import_org
 from storage.models import (
     ActionArea,
@@ -38,6 +39,7 @@ from storage.models import (
     VoAnswer,
     table_of,
 )
+from storage.overrides import DateChangeError, set_milestone_date
 from storage.records import add_action_item, mark_task_done, record_vo_answer, set_action_state
 
 
@@ -71,8 +73,10 @@ class SentRecord:
     occurrence: str
     locale: str
     text: str
+    # A digest covers several rows: every unit it names (the first is `unit_id`).
+    units: tuple[str | None, ...] = ()
 
-    def as_json(self) -> dict[str, str | None]:
+    def as_json(self) -> dict[str, object]:
         return {
             "at": self.at.isoformat(),
             "recipient": self.recipient,
@@ -83,6 +87,7 @@ class SentRecord:
             "occurrence": self.occurrence,
             "locale": self.locale,
             "text": self.text,
+            "units": list(self.units),
         }
 
 
@@ -103,8 +108,15 @@ class Responder:
         }
 
     def respond(self, engine: Engine, sent: Sent, today: date) -> None:
-        delivery = sent.delivery
+        """The recipient answers for every row the message covers (a digest covers several)."""
+        for delivery in sent.covers or (sent.delivery,):
+            self._respond(engine, delivery, sent, today)
+
+    def _respond(self, engine: Engine, delivery: Claimed, sent: Sent, today: date) -> None:
         nudge = Nudge(delivery.nudge)
+        if nudge is Nudge.date_request:
+            self._set_date(engine, delivery.milestone_id, sent)
+            return
         actor = sent.recipient.email
         unit_id = delivery.unit_id
         if unit_id is None:
@@ -162,6 +174,21 @@ class Responder:
                         weights=(12, 3, 4, 1),
                     )[0]
                     set_action_state(session, item, state, now=sent.at, actor=actor)
+
+    def _set_date(self, engine: Engine, milestone_id: str, sent: Sent) -> None:
+        """A coordinator asked for a date sets it: the 20th of the hint month (a weekday)."""
+        hint = getattr(self.plan.milestone(milestone_id).when, "hint", None)
+        if hint is None:
+            return
+        day = hint.first_day.replace(day=20)
+        day -= timedelta(days=max(0, day.weekday() - 4))
+        with session_scope(engine) as session:
+            try:
+                set_milestone_date(
+                    session, self.plan, milestone_id, day, now=sent.at, actor=sent.recipient.email
+                )
+            except DateChangeError:
+                return  # too late: the simulated coordinator gives up, as a real one might
 
 
 @contextmanager
@@ -274,4 +301,5 @@ def _record(sent: Sent, default_zone: ZoneInfo) -> SentRecord:
         occurrence=sent.delivery.occurrence,
         locale=sent.message.locale,
         text=sent.message.fallback,
+        units=tuple(row.unit_id for row in sent.covers) or (sent.delivery.unit_id,),
     )

@@ -168,7 +168,9 @@ def set_milestone_date(
 
     For a task, `due_or_start` is the deadline, or with `until` the day the work opens and
     `until` the deadline; without `until` a task keeps the day it opens when that is
-    earlier. For any other milestone it is the day, or with `until` the first and last day.
+    earlier, and a task whose date was not known opens today (so its opening notice and
+    reminders go as for any dated task). For any other milestone it is the day, or with
+    `until` the first and last day.
 
     Raises `DateChangeError` (`UnknownMilestone` for an id not in the plan) with a message
     for the person who typed it, and writes nothing, when: the milestone is unknown, `until`
@@ -211,8 +213,8 @@ def set_milestone_date(
     if existing is not None:
         current = _overridden(milestone, _row_override(existing), plan.anchors)
     span = resolve(plan, current)
-    start, end = _new_span(milestone, span, due_or_start, until)
     today = now.astimezone(ZoneInfo(plan.timezone)).date()
+    start, end = _new_span(milestone, span, due_or_start, until, today)
     if milestone.kind is MilestoneKind.task and end < today:
         raise DateChangeError(
             f"the deadline {end.isoformat()} has already passed (today is {today.isoformat()})"
@@ -299,12 +301,15 @@ def _row_override(row: object) -> Override:
 
 
 def _new_span(
-    milestone: Milestone, span: Span | None, day: date, until: date | None
+    milestone: Milestone, span: Span | None, day: date, until: date | None, today: date
 ) -> tuple[date, date]:
     if until is not None:
         return day, until
-    if milestone.kind is MilestoneKind.task and span is not None and span.starts_on < day:
-        return span.starts_on, day
+    if milestone.kind is MilestoneKind.task:
+        if span is None and today < day:
+            return today, day  # a date that comes later: the work opens now, reminders follow
+        if span is not None and span.starts_on < day:
+            return span.starts_on, day
     return day, day
 
 
