@@ -168,6 +168,9 @@ class Planner:
 
     def _due_events(self, today: date, until: date, replan_all: bool) -> list[Event]:
         if replan_all:
+            # Up to where the last run planned, too: events may have moved into that stretch.
+            if self._planned_until is not None:
+                until = max(until, self._planned_until)
             candidates = [e for e in self.events if e.day <= until and e.expires_on >= today]
         else:
             assert self._planned_until is not None
