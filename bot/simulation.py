@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -214,8 +214,13 @@ def simulate(
     on_record: Callable[[SentRecord], None] | None = None,
     on_day: Callable[[date], None] | None = None,
     engine_hook: Callable[[Engine], None] | None = None,
+    set_dates: Mapping[date, Sequence[DateSetting]] | None = None,
 ) -> SimulationResult:
-    """Run the planner and the sender over [start, end] (inclusive) on a virtual clock."""
+    """Run the planner and the sender over [start, end] (inclusive) on a virtual clock.
+
+    `set_dates` plays a coordinator who, at 10:00 on a day of the run, sets milestones' dates
+    (`DateSetting`: milestone id, date, until) as `arkbot plan set-date` would.
+    """
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")
     calendar, rules, config = (
@@ -251,6 +256,8 @@ def simulate(
                     day + timedelta(days=1), time(0), tzinfo=zone
                 ).astimezone(UTC)
                 clock.set(max(midnight, clock.now()))
+                for setting in (set_dates or {}).get(day, ()):
+                    _set_date(engine, plan, setting, day, zone)
                 planner.run()
                 while True:
                     due = _next_due(engine, next_midnight)
@@ -274,6 +281,26 @@ def simulate(
         finally:
             sender.close()
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class DateSetting:
+    milestone_id: str
+    day: date
+    until: date | None = None
+
+
+def _set_date(engine: Engine, plan: Plan, setting: DateSetting, day: date, zone: ZoneInfo) -> None:
+    with session_scope(engine) as session:
+        set_milestone_date(
+            session,
+            plan,
+            setting.milestone_id,
+            setting.day,
+            setting.until,
+            now=datetime.combine(day, time(10), tzinfo=zone).astimezone(UTC),
+            actor="simulation",
+        )
 
 
 def _next_due(engine: Engine, before: datetime) -> datetime | None:
