@@ -19,8 +19,9 @@ Everything here is pure except `unit_leaders`, which reads the directory.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select, tuple_, update
 from sqlalchemy.engine import Engine
 
 from bot.compose import hint_month, seed_date
@@ -30,8 +31,8 @@ from bot.transports.base import Recipient
 from schedules.events import Nudge
 from schedules.plan import Milestone, Plan
 from schedules.timing import resolve
-from storage.deliveries import Claimed
-from storage.models import Membership, Person, Role, table_of
+from storage.deliveries import DELIVERIES, Claimed
+from storage.models import DeliveryStatus, Membership, Person, Role, table_of
 
 # One message a day per person, whatever the milestone.
 ACROSS_MILESTONES = frozenset({Nudge.escalation.value, Nudge.date_request.value})
@@ -212,6 +213,48 @@ def date_request_digest(
         context=None,
         delivery_id=rows[0].id,
     )
+
+
+def claim_rest(
+    engine: Engine, claimed: Sequence[Claimed], now: datetime, lease: timedelta
+) -> list[Claimed]:
+    """Claim the due rows that belong in a digest with rows already claimed.
+
+    A batch's limit (or the pacing bucket) may cut a person's due rows in two; without
+    this, the second half would go as a second message. Rows another sender holds are
+    skipped (SKIP LOCKED), so two senders may still split a digest, but never send a row
+    twice.
+    """
+    pairs = sorted({(row.person_id, row.nudge) for row in claimed if group_key(row)[0] != "one"})
+    if not pairs:
+        return []
+    table = DELIVERIES
+    have = [row.id for row in claimed]
+    due = and_(
+        table.c.status == DeliveryStatus.pending.value,
+        table.c.next_attempt_at <= now,
+        tuple_(table.c.person_id, table.c.nudge).in_(pairs),
+        table.c.id.not_in(have),
+    )
+    candidates = select(table.c.id).where(due)
+    if engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(table)
+        .where(table.c.id.in_(candidates.scalar_subquery()))
+        .where(due)
+        .values(
+            status=DeliveryStatus.sending.value,
+            lease_until=now + lease,
+            attempts=table.c.attempts + 1,
+        )
+        .returning(*[table.c[name] for name in Claimed.__dataclass_fields__])
+    )
+    with engine.begin() as connection:
+        rows = connection.execute(statement).mappings().all()
+    found = [Claimed(**row) for row in rows]
+    found.sort(key=lambda row: (row.next_attempt_at, row.id))
+    return found
 
 
 def unit_leaders(engine: Engine, unit_ids: set[str]) -> dict[str, list[str]]:

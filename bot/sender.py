@@ -192,6 +192,8 @@ class Sender:
         claimed = claim_due(self.engine, now, wanted, self.config.lease)
         if self.bucket is not None and len(claimed) < wanted:
             self.bucket.refund(wanted - len(claimed))
+        reserved = len(claimed)
+        claimed += digest.claim_rest(self.engine, claimed, now, self.config.lease)
         stats = SendStats(claimed=len(claimed))
         if not claimed:
             return stats, None
@@ -220,7 +222,7 @@ class Sender:
             unit_names=batch.units,
             leaders=lambda units: digest.unit_leaders(self.engine, units),
         )
-        if self.bucket is not None and (unsent := len(decided) + len(jobs) - len(bundles)):
+        if self.bucket is not None and (unsent := reserved - len(bundles)) > 0:
             self.bucket.refund(unsent)  # rows not sent (cancelled, deferred, in a digest)
         # One task per worker rather than per message: submitting is not free at 10,000 rows.
         workers = self.config.concurrency
