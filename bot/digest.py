@@ -225,7 +225,18 @@ def claim_rest(
     skipped (SKIP LOCKED), so two senders may still split a digest, but never send a row
     twice.
     """
-    pairs = sorted({(row.person_id, row.nudge) for row in claimed if group_key(row)[0] != "one"})
+    if not claimed:
+        return []
+    # The planner gives one person's rows of one time consecutive ids, and batches are
+    # claimed in that order: only the last person's digest can have been cut.
+    last = claimed[-1].person_id
+    pairs = sorted(
+        {
+            (row.person_id, row.nudge)
+            for row in claimed
+            if row.person_id == last and group_key(row)[0] != "one"
+        }
+    )
     if not pairs:
         return []
     table = DELIVERIES

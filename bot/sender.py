@@ -193,7 +193,8 @@ class Sender:
         if self.bucket is not None and len(claimed) < wanted:
             self.bucket.refund(wanted - len(claimed))
         reserved = len(claimed)
-        claimed += digest.claim_rest(self.engine, claimed, now, self.config.lease)
+        if reserved == wanted:  # a full batch may have cut a digest in two
+            claimed += digest.claim_rest(self.engine, claimed, now, self.config.lease)
         stats = SendStats(claimed=len(claimed))
         if not claimed:
             return stats, None

@@ -107,6 +107,9 @@ class Planner:
         if changed:
             self._release_stale(changed, snapshot, done, items, now, today)
         rows = list(self._rows(events, snapshot, done, items, now))
+        # One person's rows due at the same time get consecutive ids, so a sender's batch
+        # (ordered by due time and id) cuts at most one person's digest (bot/digest.py).
+        rows.sort(key=lambda row: (row["due_at"], row["person_id"]))
         inserted = insert_new(self.engine, rows)
         self._remember(until, version)
         return PlannerStats(len(events), len(rows), inserted)
