@@ -249,3 +249,29 @@ def test_plan_set_date_errors_exit_with_their_reason(
         assert current_plan(engine, SHIPPED) == SHIPPED
     finally:
         engine.dispose()
+
+
+def test_the_report_shows_the_date_set_in_the_database(sqlite_engine: Engine) -> None:
+    from bot.reports.build import build_report
+    from schedules.clock import FrozenClock
+    from storage.directory import import_org
+    from tests.engine.harness import ORG_CSV
+
+    import_org(sqlite_engine, ORG_CSV, clock=FrozenClock(APRIL), actor="test")
+    with session_scope(sqlite_engine) as session:
+        set_milestone_date(
+            session, SHIPPED, "action-evaluation", date(2025, 5, 20), now=APRIL, actor="k"
+        )
+    with Session(sqlite_engine) as session:
+        report = build_report(
+            session,
+            SHIPPED,
+            unit_id="IFA",
+            today=date(2025, 4, 4),
+            calendar=WorkCalendar(),
+            min_group=5,
+        )
+    (unit,) = report.units
+    (task,) = [task for task in unit.status.tasks if task.milestone_id == "action-evaluation"]
+    assert task.due_on == date(2025, 5, 20)
+    assert task.state != "unknown"
