@@ -15,6 +15,7 @@ from schedules.plan import Milestone, Plan
 from schedules.timing import resolve
 from storage.deliveries import Claimed
 from storage.models import ActionItem
+from storage.overrides import Change, DateChangeError
 
 _KIND = {
     Nudge.task_open: MessageKind.reminder,
@@ -203,3 +204,24 @@ def _questions(milestone: Milestone, locale: str) -> str:
     if milestone.pulse is None:
         return ""
     return "".join(f"• {question.text.get(locale)}\n" for question in milestone.pulse.questions)
+
+
+def date_set_reply(plan: Plan, change: Change, locale: str) -> str:
+    """The answer to whoever set a date (CLI or chat): new date, and what it was before."""
+    locale = normalise_locale(locale)
+    title = plan.milestone(change.milestone_id).title.get(locale)
+    new = _span_text(change.new, locale)
+    if not change.changed:
+        return t(locale, "cycle.set_date.unchanged", title=title, new=new)
+    old = _span_text(change.old, locale) if change.old else t(locale, "cycle.set_date.not_known")
+    return t(locale, "cycle.set_date.done", title=title, new=new, old=old)
+
+
+def _span_text(span: tuple[date, date], locale: str) -> str:
+    start, end = span
+    return _period(start, end, locale)
+
+
+def date_error_text(error: DateChangeError, locale: str) -> str:
+    """Why a date could not be set, in the reader's language."""
+    return t(locale, error.key, **error.values)

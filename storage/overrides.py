@@ -41,7 +41,16 @@ MARGIN = timedelta(days=366)
 
 
 class DateChangeError(ValueError):
-    """A date that cannot be set; the message says why. Nothing was written."""
+    """A date that cannot be set; the message says why. Nothing was written.
+
+    `str(error)` is the English text; `key` and `values` give the catalogue text in the
+    reader's language (`bot.compose.date_error_text`).
+    """
+
+    def __init__(self, key: str, message: str, **values: str) -> None:
+        super().__init__(message)
+        self.key = f"cycle.error.{key}"
+        self.values = values
 
 
 class UnknownMilestone(DateChangeError):
@@ -142,6 +151,16 @@ def _overridden(milestone: Milestone, override: Override, anchors: dict[str, dat
     return milestone.model_copy(update=changes)
 
 
+def dates_to_set(plan: Plan) -> list[Milestone]:
+    """The milestones of an (effective) plan whose date is not known yet, by hint month.
+
+    For the coordinator's home view: what is still «Dato kommer».
+    """
+    found = [(m.when, m) for m in plan.milestones if isinstance(m.when, TbdTiming)]
+    found.sort(key=lambda pair: (str(pair[0].hint or "9999"), pair[1].id))
+    return [milestone for _, milestone in found]
+
+
 def cycle_bounds(plan: Plan) -> tuple[date, date]:
     """The first and last day a date of this cycle may be set to."""
     days: list[date] = []
@@ -190,19 +209,31 @@ def set_milestone_date(
     except KeyError:
         known = ", ".join(m.id for m in plan.milestones)
         raise UnknownMilestone(
-            f"unknown milestone {milestone_id!r}; the plan {plan.id} has: {known}"
+            "unknown_milestone",
+            f"unknown milestone {milestone_id!r}; the plan {plan.id} has: {known}",
+            milestone=milestone_id,
+            plan=plan.id,
+            known=known,
         ) from None
     if until is not None and until < due_or_start:
         raise DateChangeError(
+            "until_before",
             f"{until.isoformat()} (until) is before {due_or_start.isoformat()}: "
-            "the last day cannot come before the first"
+            "the last day cannot come before the first",
+            until=until.isoformat(),
+            day=due_or_start.isoformat(),
         )
     first, last = cycle_bounds(plan)
     for day in (due_or_start, until):
         if day is not None and not first <= day <= last:
             raise DateChangeError(
+                "outside",
                 f"{day.isoformat()} is outside the cycle {plan.id} "
-                f"({first.isoformat()} – {last.isoformat()})"
+                f"({first.isoformat()} – {last.isoformat()})",
+                day=day.isoformat(),
+                plan=plan.id,
+                first=first.isoformat(),
+                last=last.isoformat(),
             )
     existing = session.execute(
         select(OVERRIDES).where(
@@ -217,7 +248,10 @@ def set_milestone_date(
     start, end = _new_span(milestone, span, due_or_start, until, today)
     if milestone.kind is MilestoneKind.task and end < today:
         raise DateChangeError(
-            f"the deadline {end.isoformat()} has already passed (today is {today.isoformat()})"
+            "passed",
+            f"the deadline {end.isoformat()} has already passed (today is {today.isoformat()})",
+            day=end.isoformat(),
+            today=today.isoformat(),
         )
     old = (span.starts_on, span.ends_on) if span is not None else None
     if old == (start, end):

@@ -13,11 +13,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import inspect, make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.compose import date_error_text, date_set_reply
 from bot.config import get_settings
-from bot.i18n.catalog import t
 from schedules.clock import SystemClock
 from schedules.loader import PlanIssue, check_plan, check_plan_text
 from schedules.plan import Plan
@@ -261,30 +262,11 @@ def set_date(
             )
             session.commit()
     except DateChangeError as error:
-        errors.print(f"[red]{error}[/red]")
+        errors.print(Text(date_error_text(error, settings.default_locale), style="red"))
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    title = plan.milestone(milestone_id).title.get(settings.default_locale)
-    new = _span_text(change.new)
-    if not change.changed:
-        Console(highlight=False).print(
-            t(settings.default_locale, "cycle.set_date.unchanged", title=title, new=new)
-        )
-        return
-    old = (
-        _span_text(change.old)
-        if change.old
-        else t(settings.default_locale, "cycle.set_date.not_known")
-    )
-    Console(highlight=False).print(
-        t(settings.default_locale, "cycle.set_date.done", title=title, new=new, old=old)
-    )
-
-
-def _span_text(span: tuple[date, date]) -> str:
-    start, end = span
-    return start.isoformat() if start == end else f"{start.isoformat()} – {end.isoformat()}"
+    Console(highlight=False).print(date_set_reply(plan, change, settings.default_locale))
 
 
 def _parse_anchor(text: str) -> tuple[str, date]:

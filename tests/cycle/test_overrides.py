@@ -200,7 +200,7 @@ def test_plan_show_marks_the_dates_set_in_the_database(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "2025-05-20" in result.output
+    assert "20. mai 2025" in result.output
     shown = runner.invoke(cli, ["plan", "show", "ntnu-ark-2023-2025", "--json"])
     assert shown.exit_code == 0, shown.output
     rows = {row["id"]: row for row in json.loads(shown.stdout)}
@@ -216,9 +216,9 @@ def test_plan_show_marks_the_dates_set_in_the_database(
 @pytest.mark.parametrize(
     ("arguments", "code", "words"),
     [
-        (["no-such", "2025-05-20"], 1, "unknown milestone"),
+        (["no-such", "2025-05-20"], 1, "Ukjent milepæl «no-such»"),
         (["action-evaluation", "2025-02-30"], 2, "is not a date"),
-        (["action-evaluation", "2025-05-20", "--until", "2025-05-01"], 1, "before"),
+        (["action-evaluation", "2025-05-20", "--until", "2025-05-01"], 1, "er før 2025-05-20"),
     ],
 )
 def test_plan_set_date_errors_exit_with_their_reason(
@@ -275,3 +275,37 @@ def test_the_report_shows_the_date_set_in_the_database(sqlite_engine: Engine) ->
     (task,) = [task for task in unit.status.tasks if task.milestone_id == "action-evaluation"]
     assert task.due_on == date(2025, 5, 20)
     assert task.state != "unknown"
+
+
+def test_errors_read_in_both_languages(sqlite_engine: Engine) -> None:
+    from bot.compose import date_error_text
+
+    with pytest.raises(DateChangeError) as caught, session_scope(sqlite_engine) as session:
+        set_milestone_date(
+            session,
+            SHIPPED,
+            "action-evaluation",
+            date(2025, 3, 20),
+            now=APRIL,
+            actor="k",
+        )
+    assert date_error_text(caught.value, "nb") == (
+        "Fristen 2025-03-20 er allerede passert (i dag er 2025-04-03)"
+    )
+    assert date_error_text(caught.value, "en") == (
+        "The deadline 2025-03-20 has already passed (today is 2025-04-03)"
+    )
+
+
+def test_dates_still_to_set_are_listed_for_the_coordinator() -> None:
+    from storage.overrides import dates_to_set
+
+    assert [m.id for m in dates_to_set(SHIPPED)] == [
+        "action-evaluation",
+        "vo-meeting-4-evaluate-actions",
+    ]
+    overridden = effective_plan(
+        SHIPPED,
+        [Override("action-evaluation", date(2025, 4, 3), date(2025, 5, 20), 1, "k", APRIL)],
+    )
+    assert [m.id for m in dates_to_set(overridden)] == ["vo-meeting-4-evaluate-actions"]
