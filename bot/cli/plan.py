@@ -18,6 +18,7 @@ from sqlalchemy import inspect, make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.compose import date_error_text, date_set_reply
+from bot.i18n.catalog import t
 from bot.config import get_settings
 from schedules.clock import SystemClock
 from schedules.loader import PlanIssue, check_plan, check_plan_text
@@ -160,7 +161,7 @@ def show(
     console = Console()
     console.print(table)
     if any(row["override"] for row in rows):
-        console.print("* date set in the database (arkbot plan set-date), not in the plan file")
+        console.print(t(lang, "cycle.plan_show.override_note"), highlight=False)
 
 
 def _stored_overrides(plan: Plan) -> list[Override]:
