@@ -18,8 +18,8 @@ from sqlalchemy import inspect, make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.compose import date_error_text, date_set_reply
-from bot.i18n.catalog import t
 from bot.config import get_settings
+from bot.i18n.catalog import t
 from schedules.clock import SystemClock
 from schedules.loader import PlanIssue, check_plan, check_plan_text
 from schedules.plan import Plan
