@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from babel.dates import format_date
+
 from bot.i18n.catalog import format_day, normalise_locale, t
 from bot.messages import ActionId, Button, Message, MessageKind
 from schedules.events import Nudge
@@ -13,6 +15,7 @@ from schedules.plan import Milestone, Plan
 from schedules.timing import resolve
 from storage.deliveries import Claimed
 from storage.models import ActionItem
+from storage.overrides import Change, DateChangeError
 
 _KIND = {
     Nudge.task_open: MessageKind.reminder,
@@ -25,7 +28,12 @@ _KIND = {
     Nudge.vo_question: MessageKind.vo_question,
     Nudge.checkin: MessageKind.action_checkin,
     Nudge.pulse: MessageKind.pulse_question,
+    Nudge.date_request: MessageKind.information,
+    Nudge.date_changed: MessageKind.information,
 }
+_MONTH_LOCALE = {"nb": "nb_NO", "en": "en_GB"}
+# Nudges whose texts live in this feature's catalogue part (`cycle.nudge.…`).
+_CYCLE_NUDGES = frozenset({Nudge.date_request, Nudge.date_changed})
 
 Style = Literal["primary", "danger"] | None
 
@@ -130,7 +138,11 @@ class Composer:
                 else ""
             ),
             "questions": _questions(milestone, locale),
+            "id": milestone.id,
+            "hint": hint_month(milestone, locale),
+            "seed": seed_date(milestone),
         }
+        values["new"] = values["due"] or values["period"]
         if nudge is Nudge.vo_question and milestone.confirm_by is not None:
             values["due"] = format_day(milestone.confirm_by.resolve(plan.anchors), locale)
         unit = subject.unit_name or delivery.unit_id
@@ -145,10 +157,11 @@ class Composer:
         ]
         if milestone.calendar_invite and kind is MessageKind.reminder:
             buttons.append((ActionId.calendar_file, t(locale, "button.calendar_file"), None))
+        prefix = f"cycle.nudge.{nudge.value}" if nudge in _CYCLE_NUDGES else f"nudge.{nudge.value}"
         return _Texts(
             kind=kind,
-            headline=t(locale, f"nudge.{nudge.value}.headline", **values),
-            body=t(locale, f"nudge.{nudge.value}.body", **values).strip(),
+            headline=t(locale, f"{prefix}.headline", **values),
+            body=t(locale, f"{prefix}.body", **values).strip(),
             context=context,
             buttons=tuple(buttons),
         )
@@ -171,7 +184,44 @@ def _period(start: date, end: date, locale: str) -> str:
     return f"{format_day(start, locale)} – {format_day(end, locale)}"
 
 
+def hint_month(milestone: Milestone, locale: str) -> str:
+    """A `tbd` milestone's hint month in words ("mai 2025" / "May 2025"), or empty."""
+    hint = getattr(milestone.when, "hint", None)
+    if hint is None:
+        return ""
+    return str(format_date(hint.first_day, format="LLLL y", locale=_MONTH_LOCALE[locale]))
+
+
+def seed_date(milestone: Milestone) -> str:
+    """The seed row's own wording of the date («Dato kommer»), or its month column."""
+    if not milestone.source:
+        return ""
+    parts = [part.strip() for part in milestone.source.split("|")]
+    return (parts[1] if len(parts) > 1 and parts[1] else parts[0]).strip()
+
+
 def _questions(milestone: Milestone, locale: str) -> str:
     if milestone.pulse is None:
         return ""
     return "".join(f"• {question.text.get(locale)}\n" for question in milestone.pulse.questions)
+
+
+def date_set_reply(plan: Plan, change: Change, locale: str) -> str:
+    """The answer to whoever set a date (CLI or chat): new date, and what it was before."""
+    locale = normalise_locale(locale)
+    title = plan.milestone(change.milestone_id).title.get(locale)
+    new = _span_text(change.new, locale)
+    if not change.changed:
+        return t(locale, "cycle.set_date.unchanged", title=title, new=new)
+    old = _span_text(change.old, locale) if change.old else t(locale, "cycle.set_date.not_known")
+    return t(locale, "cycle.set_date.done", title=title, new=new, old=old)
+
+
+def _span_text(span: tuple[date, date], locale: str) -> str:
+    start, end = span
+    return _period(start, end, locale)
+
+
+def date_error_text(error: DateChangeError, locale: str) -> str:
+    """Why a date could not be set, in the reader's language."""
+    return t(locale, error.key, **error.values)

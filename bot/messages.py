@@ -48,6 +48,19 @@ class Button(BaseModel):
     style: Literal["primary", "danger"] | None = None
 
 
+class Section(BaseModel):
+    """One part of a digest: a unit's line and the buttons that answer for that unit.
+
+    The buttons' `value` is the delivery id of that unit's row, as in a single message.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    buttons: list[Button] = Field(default_factory=list)
+    delivery_id: int | None = None
+
+
 class Message(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -58,11 +71,13 @@ class Message(BaseModel):
     context: str | None = None
     buttons: list[Button] = Field(default_factory=list)
     delivery_id: int | None = None
+    # A digest (one message for several units or late units): a part per unit.
+    sections: list[Section] = Field(default_factory=list)
 
     @property
     def fallback(self) -> str:
         """Plain text for notifications and for clients that cannot show buttons."""
-        parts = [self.headline, self.body]
+        parts = [self.headline, self.body, *(section.text for section in self.sections)]
         if self.context:
             parts.append(self.context)
         return "\n".join(part for part in parts if part)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Engine
 
+from bot import digest
 from bot.compose import Composer, Subject
 from bot.messages import Message
 from bot.pacing import TokenBucket
@@ -46,6 +47,7 @@ from storage.models import (
     VoConfirmation,
     table_of,
 )
+from storage.overrides import LivePlan
 from storage.workspaces import blocked_workspaces
 
 TASK_NUDGES = frozenset({Nudge.task_open.value, Nudge.reminder.value, Nudge.escalation.value})
@@ -87,6 +89,8 @@ class Sent:
     recipient: Recipient
     message: Message
     at: datetime
+    # A digest: every row the one message covers (the first is `delivery`).
+    covers: tuple[Claimed, ...] = ()
 
 
 @dataclass(slots=True)
@@ -106,6 +110,8 @@ class _Batch:
     items: dict[int, ActionItem]
     optional_day: dict[int, int] = field(default_factory=dict)
     optional_week: dict[int, int] = field(default_factory=dict)
+    # The frequency cap's decision per digest (`digest.group_key`): a digest counts once.
+    capped: dict[tuple[object, ...], datetime | None] = field(default_factory=dict)
 
 
 class Sender:
@@ -133,6 +139,11 @@ class Sender:
         self._pool = ThreadPoolExecutor(
             max_workers=self.config.concurrency, thread_name_prefix="send"
         )
+        self._live = LivePlan(engine, plan)  # the plan with the dates set in the database
+        self._use_plan(plan)
+
+    def _use_plan(self, plan: Plan) -> None:
+        self._plan_now = plan
         self._milestones = {milestone.id: milestone for milestone in plan.milestones}
         self._composer = Composer(plan)
 
@@ -182,11 +193,16 @@ class Sender:
         claimed = claim_due(self.engine, now, wanted, self.config.lease)
         if self.bucket is not None and len(claimed) < wanted:
             self.bucket.refund(wanted - len(claimed))
+        reserved = len(claimed)
+        if reserved == wanted:  # a full batch may have cut a digest in two
+            claimed += digest.claim_rest(self.engine, claimed, now, self.config.lease)
         stats = SendStats(claimed=len(claimed))
         if not claimed:
             return stats, None
         batch = self._load(claimed, now)
         blocked = blocked_workspaces(self.engine)  # the app uninstalled or its token revoked
+        if (plan := self._live.current()) is not self._plan_now:
+            self._use_plan(plan)
         decided: list[Outcome] = []
         jobs: list[tuple[Claimed, Recipient, Message]] = []
         for delivery in claimed:
@@ -208,18 +224,30 @@ class Sender:
             today = self.calendar.local_date(now, person.timezone)
             message = self._composer.compose(delivery, person.locale, subject, today)
             jobs.append((delivery, person, message))
-        if self.bucket is not None and decided:
-            self.bucket.refund(len(decided))  # rows not sent (cancelled, deferred) cost nothing
+        bundles = digest.bundle(
+            jobs,
+            plan=self._plan_now,
+            unit_names=batch.units,
+            leaders=lambda units: digest.unit_leaders(self.engine, units),
+        )
+        if self.bucket is not None and (unsent := reserved - len(bundles)) > 0:
+            self.bucket.refund(unsent)  # rows not sent (cancelled, deferred, in a digest)
         # One task per worker rather than per message: submitting is not free at 10,000 rows.
         workers = self.config.concurrency
         futures = [
-            self._pool.submit(self._send_all, jobs[start::workers])
-            for start in range(min(workers, len(jobs)))
+            self._pool.submit(self._send_all, bundles[start::workers])
+            for start in range(min(workers, len(bundles)))
         ]
         return stats, _Pending(decided, futures)
 
-    def _send_all(self, jobs: list[tuple[Claimed, Recipient, Message]]) -> list[Outcome]:
-        return [self._send(*job) for job in jobs]
+    def _send_all(self, jobs: list[tuple[list[Claimed], Recipient, Message]]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for rows, recipient, message in jobs:
+            # One message for all the rows of a digest: they share its outcome.
+            outcome = self._send(rows[0], recipient, message, tuple(rows[1:]))
+            outcomes.append(outcome)
+            outcomes.extend(replace(outcome, delivery_id=row.id) for row in rows[1:])
+        return outcomes
 
     def _finish_batch(self, pending: _Pending) -> SendStats:
         outcomes = list(pending.decided)
@@ -288,24 +316,32 @@ class Sender:
         if not self.calendar.in_send_window(now, zone):
             return self._defer(delivery, self.calendar.next_send_slot(now, zone), now)
         if delivery.optional:
-            paused_until = batch.paused_until.get(person.person_id)
-            if paused_until is not None and paused_until > now:
-                return self._defer(delivery, self.calendar.next_send_slot(paused_until, zone), now)
-            day_count = batch.optional_day.get(person.person_id, 0)
-            week_count = batch.optional_week.get(person.person_id, 0)
-            if (
-                day_count >= self.config.optional_per_day
-                or week_count >= self.config.optional_per_week
-            ):
-                today = self.calendar.local_date(now, zone)
-                if week_count >= self.config.optional_per_week:
-                    next_day = today + timedelta(days=7 - today.weekday())
-                else:
-                    next_day = today + timedelta(days=1)
-                slot = self.calendar.send_time(self.calendar.next_working_day(next_day), zone)
+            key = digest.group_key(delivery)
+            if key not in batch.capped:
+                batch.capped[key] = self._capped_until(person, batch, now, zone)
+            slot = batch.capped[key]
+            if slot is not None:
                 return self._defer(delivery, slot, now)
-            batch.optional_day[person.person_id] = day_count + 1
-            batch.optional_week[person.person_id] = week_count + 1
+        return None
+
+    def _capped_until(
+        self, person: Recipient, batch: _Batch, now: datetime, zone: str
+    ) -> datetime | None:
+        """When an optional nudge may go if the pause or the cap holds it back (else None)."""
+        paused_until = batch.paused_until.get(person.person_id)
+        if paused_until is not None and paused_until > now:
+            return self.calendar.next_send_slot(paused_until, zone)
+        day_count = batch.optional_day.get(person.person_id, 0)
+        week_count = batch.optional_week.get(person.person_id, 0)
+        if day_count >= self.config.optional_per_day or week_count >= self.config.optional_per_week:
+            today = self.calendar.local_date(now, zone)
+            if week_count >= self.config.optional_per_week:
+                next_day = today + timedelta(days=7 - today.weekday())
+            else:
+                next_day = today + timedelta(days=1)
+            return self.calendar.send_time(self.calendar.next_working_day(next_day), zone)
+        batch.optional_day[person.person_id] = day_count + 1
+        batch.optional_week[person.person_id] = week_count + 1
         return None
 
     def _defer(self, delivery: Claimed, at: datetime, now: datetime) -> Outcome:
@@ -316,7 +352,13 @@ class Sender:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _send(self, delivery: Claimed, recipient: Recipient, message: Message) -> Outcome:
+    def _send(
+        self,
+        delivery: Claimed,
+        recipient: Recipient,
+        message: Message,
+        covers: tuple[Claimed, ...] = (),
+    ) -> Outcome:
         assert delivery.id is not None
         try:
             result = self.transport.send(recipient, message)
@@ -339,7 +381,7 @@ class Sender:
             return self._retry(delivery, f"{type(error).__name__}: {error}")
         at = self.clock.now()
         if self.on_sent is not None:
-            self.on_sent(Sent(delivery, recipient, message, at))
+            self.on_sent(Sent(delivery, recipient, message, at, (delivery, *covers)))
         return Outcome(
             delivery.id,
             DeliveryStatus.sent,
@@ -455,7 +497,7 @@ class Sender:
         day_start = _local_midnight(today, zone)
         week_start = _local_midnight(today - timedelta(days=today.weekday()), zone)
         rows = connection.execute(  # type: ignore[attr-defined]
-            select(table.c.person_id, table.c.sent_at).where(
+            select(table.c.id, table.c.person_id, table.c.sent_at, table.c.message_id).where(
                 table.c.person_id.in_(person_ids),
                 table.c.optional,
                 table.c.status == DeliveryStatus.sent.value,
@@ -464,7 +506,13 @@ class Sender:
         )
         day: dict[int, int] = {}
         week: dict[int, int] = {}
-        for person_id, sent_at in rows:
+        seen: set[tuple[int, str]] = set()
+        for row_id, person_id, sent_at, message_id in rows:
+            # The rows of one digest share its message: they count as one nudge.
+            message = (person_id, str(message_id) if message_id else f"row{row_id}")
+            if message in seen:
+                continue
+            seen.add(message)
             week[person_id] = week.get(person_id, 0) + 1
             if sent_at >= day_start:
                 day[person_id] = day.get(person_id, 0) + 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,6 +28,7 @@ from schedules.events import Nudge
 from schedules.plan import Plan
 from schedules.planner import Planner
 from storage.db import make_engine, session_scope, upgrade
+from storage.deliveries import Claimed
 from storage.directory import import_org
 from storage.models import (
     ActionArea,
@@ -38,6 +39,7 @@ from storage.models import (
     VoAnswer,
     table_of,
 )
+from storage.overrides import DateChangeError, set_milestone_date
 from storage.records import add_action_item, mark_task_done, record_vo_answer, set_action_state
 
 
@@ -71,8 +73,10 @@ class SentRecord:
     occurrence: str
     locale: str
     text: str
+    # A digest covers several rows: every unit it names (the first is `unit_id`).
+    units: tuple[str | None, ...] = ()
 
-    def as_json(self) -> dict[str, str | None]:
+    def as_json(self) -> dict[str, object]:
         return {
             "at": self.at.isoformat(),
             "recipient": self.recipient,
@@ -83,6 +87,7 @@ class SentRecord:
             "occurrence": self.occurrence,
             "locale": self.locale,
             "text": self.text,
+            "units": list(self.units),
         }
 
 
@@ -103,8 +108,15 @@ class Responder:
         }
 
     def respond(self, engine: Engine, sent: Sent, today: date) -> None:
-        delivery = sent.delivery
+        """The recipient answers for every row the message covers (a digest covers several)."""
+        for delivery in sent.covers or (sent.delivery,):
+            self._respond(engine, delivery, sent, today)
+
+    def _respond(self, engine: Engine, delivery: Claimed, sent: Sent, today: date) -> None:
         nudge = Nudge(delivery.nudge)
+        if nudge is Nudge.date_request:
+            self._set_date(engine, delivery.milestone_id, sent)
+            return
         actor = sent.recipient.email
         unit_id = delivery.unit_id
         if unit_id is None:
@@ -163,6 +175,21 @@ class Responder:
                     )[0]
                     set_action_state(session, item, state, now=sent.at, actor=actor)
 
+    def _set_date(self, engine: Engine, milestone_id: str, sent: Sent) -> None:
+        """A coordinator asked for a date sets it: the 20th of the hint month (a weekday)."""
+        hint = getattr(self.plan.milestone(milestone_id).when, "hint", None)
+        if hint is None:
+            return
+        day = hint.first_day.replace(day=20)
+        day -= timedelta(days=max(0, day.weekday() - 4))
+        with session_scope(engine) as session:
+            try:
+                set_milestone_date(
+                    session, self.plan, milestone_id, day, now=sent.at, actor=sent.recipient.email
+                )
+            except DateChangeError:
+                return  # too late: the simulated coordinator gives up, as a real one might
+
 
 @contextmanager
 def throwaway_engine() -> Iterator[Engine]:
@@ -187,8 +214,13 @@ def simulate(
     on_record: Callable[[SentRecord], None] | None = None,
     on_day: Callable[[date], None] | None = None,
     engine_hook: Callable[[Engine], None] | None = None,
+    set_dates: Mapping[date, Sequence[DateSetting]] | None = None,
 ) -> SimulationResult:
-    """Run the planner and the sender over [start, end] (inclusive) on a virtual clock."""
+    """Run the planner and the sender over [start, end] (inclusive) on a virtual clock.
+
+    `set_dates` plays a coordinator who, at 10:00 on a day of the run, sets milestones' dates
+    (`DateSetting`: milestone id, date, until) as `arkbot plan set-date` would.
+    """
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")
     calendar, rules, config = (
@@ -224,6 +256,8 @@ def simulate(
                     day + timedelta(days=1), time(0), tzinfo=zone
                 ).astimezone(UTC)
                 clock.set(max(midnight, clock.now()))
+                for setting in (set_dates or {}).get(day, ()):
+                    _set_date(engine, plan, setting, day, zone)
                 planner.run()
                 while True:
                     due = _next_due(engine, next_midnight)
@@ -247,6 +281,26 @@ def simulate(
         finally:
             sender.close()
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class DateSetting:
+    milestone_id: str
+    day: date
+    until: date | None = None
+
+
+def _set_date(engine: Engine, plan: Plan, setting: DateSetting, day: date, zone: ZoneInfo) -> None:
+    with session_scope(engine) as session:
+        set_milestone_date(
+            session,
+            plan,
+            setting.milestone_id,
+            setting.day,
+            setting.until,
+            now=datetime.combine(day, time(10), tzinfo=zone).astimezone(UTC),
+            actor="simulation",
+        )
 
 
 def _next_due(engine: Engine, before: datetime) -> datetime | None:
@@ -274,4 +328,5 @@ def _record(sent: Sent, default_zone: ZoneInfo) -> SentRecord:
         occurrence=sent.delivery.occurrence,
         locale=sent.message.locale,
         text=sent.message.fallback,
+        units=tuple(row.unit_id for row in sent.covers) or (sent.delivery.unit_id,),
     )

@@ -7,15 +7,16 @@ expands each event to its recipients.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
 from schedules.calendar import WorkCalendar
-from schedules.plan import Audience, Milestone, MilestoneKind, Plan
+from schedules.plan import Audience, Milestone, MilestoneKind, Plan, TbdTiming
 from schedules.timing import Span, resolve
 from storage.models import Role
+from storage.overrides import Override, effective_plan
 
 
 class Nudge(StrEnum):
@@ -29,6 +30,10 @@ class Nudge(StrEnum):
     vo_question = "vo_question"
     checkin = "checkin"
     pulse = "pulse"
+    # A milestone whose date is not known yet: the coordinators are asked to set it.
+    date_request = "date_request"
+    # A milestone's date was moved: the people concerned hear the new date once.
+    date_changed = "date_changed"
 
 
 class Scope(StrEnum):
@@ -41,7 +46,20 @@ class Scope(StrEnum):
 
 
 # Deadline reminders, escalations and VO questions always go; the rest count against the cap.
-MANDATORY = frozenset({Nudge.task_open, Nudge.reminder, Nudge.escalation, Nudge.vo_question})
+MANDATORY = frozenset(
+    {
+        Nudge.task_open,
+        Nudge.reminder,
+        Nudge.escalation,
+        Nudge.vo_question,
+        Nudge.date_request,
+        Nudge.date_changed,
+    }
+)
+# Occurrences that must go again when their milestone's deadline moves: the deadline-day
+# reminder and the escalation carry the (moved) deadline in their occurrence; the other
+# reminders keep their offset, so one sent before a move is not sent again.
+DATED_OCCURRENCES = frozenset({"r0", "esc"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +70,10 @@ class Rules:
     window_reminders: tuple[int, ...] = (7, 14)
     vo_answer_days: int = 10
     information_valid_days: int = 14
+    # A `tbd` milestone with a hint month: ask the coordinators this many days before the
+    # month starts, and once more this many working days later.
+    date_request_days_before: int = 28
+    date_request_reminder_after: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,17 +105,84 @@ def survey_windows(plan: Plan) -> list[tuple[date, date]]:
     return windows
 
 
-def plan_events(plan: Plan, calendar: WorkCalendar, rules: Rules) -> list[Event]:
-    """Every event of the plan, sorted by day; milestones whose date is unknown yield none."""
+def plan_events(
+    plan: Plan, calendar: WorkCalendar, rules: Rules, overrides: Sequence[Override] = ()
+) -> list[Event]:
+    """Every event of the plan with its date overrides, sorted by day.
+
+    A milestone whose date is not known yields only the requests to the coordinators to set
+    it (when it has a hint month). A milestone whose date was set in the database yields the
+    events of its new date; when it moves a date that was known (in the plan, or by an
+    earlier override), the people concerned are told once (`date_changed`), and the
+    deadline-day reminder and the escalation carry the new deadline in their occurrence.
+    """
+    base = plan
+    plan = effective_plan(base, overrides)
+    by_id = {override.milestone_id: override for override in overrides}
     paused = survey_windows(plan)
     events: list[Event] = []
     for milestone in plan.milestones:
         span = resolve(plan, milestone)
         if span is None:
+            events.extend(_date_requests(milestone, calendar, rules))
             continue
-        events.extend(_milestone_events(plan, milestone, span, calendar, rules, paused))
+        found = _milestone_events(plan, milestone, span, calendar, rules, paused)
+        override = by_id.get(milestone.id)
+        if override is not None:
+            base_span = resolve(base, base.milestone(milestone.id))
+            if span.due_on is not None and (base_span is None or base_span.due_on != span.due_on):
+                suffix = f"@{span.due_on.isoformat()}"
+                found = [
+                    replace(e, occurrence=e.occurrence + suffix)
+                    if e.occurrence in DATED_OCCURRENCES
+                    else e
+                    for e in found
+                ]
+            if base_span is not None or override.revision > 1:
+                found.append(_date_changed(milestone, span, override, calendar))
+        events.extend(found)
     events.sort(key=lambda event: (event.day, event.milestone_id, event.occurrence))
     return events
+
+
+def _date_requests(milestone: Milestone, calendar: WorkCalendar, rules: Rules) -> list[Event]:
+    when = milestone.when
+    if not isinstance(when, TbdTiming) or when.hint is None:
+        return []
+    first = calendar.next_working_day(
+        when.hint.first_day - timedelta(days=rules.date_request_days_before)
+    )
+    second = calendar.add_working_days(first, rules.date_request_reminder_after)
+    coordinators = (Audience(role=Role.coordinator),)
+    expires = when.hint.last_day
+    return [
+        Event(
+            milestone.id, occurrence, Nudge.date_request, day, coordinators, Scope.person, expires
+        )
+        for occurrence, day in (("ask", first), ("ask2", second))
+        if day <= expires
+    ]
+
+
+def _date_changed(
+    milestone: Milestone, span: Span, override: Override, calendar: WorkCalendar
+) -> Event:
+    """The notice of a moved date, on the first working day from the day it was set."""
+    day = calendar.next_working_day(calendar.local_date(override.set_at))
+    audience = tuple(milestone.audience)
+    if milestone.kind is MilestoneKind.vo_meeting:
+        audience = tuple(a for a in audience if a.role is Role.vo) or audience
+    by_unit = milestone.kind in (MilestoneKind.task, MilestoneKind.agenda, MilestoneKind.vo_meeting)
+    return Event(
+        milestone.id,
+        f"moved{override.revision}",
+        Nudge.date_changed,
+        day,
+        audience,
+        Scope.unit if by_unit else Scope.person,
+        max(span.ends_on, day + timedelta(days=3)),
+        span.due_on,
+    )
 
 
 def _milestone_events(

@@ -27,10 +27,12 @@ from storage.models import (
     ActionItem,
     ActionState,
     AuditEntry,
+    Delivery,
     DeliveryStatus,
     TaskCompletion,
     table_of,
 )
+from storage.overrides import Override, load_overrides, release_pending
 from storage.snapshot import DirectorySnapshot, Member, load_snapshot
 
 CLOSED_ACTION_STATES = (ActionState.done.value, ActionState.dropped.value)
@@ -40,6 +42,7 @@ _FAMILY = {
     Nudge.reminder: "task",
     Nudge.window_open: "window",
     Nudge.window_reminder: "window",
+    Nudge.date_request: "date_request",
 }
 
 
@@ -72,7 +75,9 @@ class Planner:
         self.clock = clock
         self.horizon = horizon
         self.workspace = workspace
-        self.events = plan_events(plan, calendar, rules or Rules())
+        self.rules = rules or Rules()
+        self.events = plan_events(plan, calendar, self.rules)
+        self._overrides: list[Override] | None = None
         self._planned_until: date | None = None
         self._version: int | None = None
         self._snapshot: DirectorySnapshot | None = None
@@ -86,8 +91,10 @@ class Planner:
         with self.engine.connect() as connection:
             version = connection.execute(select(func.max(table_of(AuditEntry).c.id))).scalar() or 0
             replan_all = version != self._version or self._planned_until is None
+            # A date set or moved is audited, so it is seen here; its stale rows go below.
+            changed = self._load_overrides(connection) if replan_all else set()
             events = self._due_events(today, until, replan_all)
-            if not events:
+            if not events and not changed:
                 self._remember(until, version)
                 return PlannerStats(0, 0, 0)
             # Everything that changes the directory, completions or action items is audited,
@@ -97,10 +104,64 @@ class Planner:
                 self._done = self._completions(connection)
                 self._items = self._open_action_items(connection)
             snapshot, done, items = self._snapshot, self._done, self._items
+        if changed:
+            self._release_stale(changed, snapshot, done, items, now, today)
         rows = list(self._rows(events, snapshot, done, items, now))
+        # One person's rows due at the same time get consecutive ids, so a sender's batch
+        # (ordered by due time and id) cuts at most one person's digest (bot/digest.py).
+        rows.sort(key=lambda row: (row["due_at"], row["person_id"]))
         inserted = insert_new(self.engine, rows)
         self._remember(until, version)
         return PlannerStats(len(events), len(rows), inserted)
+
+    def _load_overrides(self, connection: Any) -> set[str]:
+        """Re-read the date overrides; the ids of milestones whose dates changed."""
+        overrides = load_overrides(connection, self.plan.id)
+        if overrides == self._overrides:
+            return set()
+        before = {o.milestone_id: o for o in self._overrides or ()}
+        after = {o.milestone_id: o for o in overrides}
+        changed = {m for m in before.keys() | after.keys() if before.get(m) != after.get(m)}
+        self._overrides = overrides
+        self.events = plan_events(self.plan, self.calendar, self.rules, overrides)
+        return changed
+
+    def _release_stale(
+        self,
+        milestone_ids: set[str],
+        snapshot: DirectorySnapshot,
+        done: set[tuple[str, str]],
+        items: dict[str, list[int]],
+        now: datetime,
+        today: date,
+    ) -> int:
+        """Cancel pending rows of moved milestones that no longer match an event's day.
+
+        `set_milestone_date` already cancels them; this catches rows another planner
+        inserted from the old dates while the change was being written.
+        """
+        events = [
+            e for e in self.events if e.milestone_id in milestone_ids and e.expires_on >= today
+        ]
+        expected = {
+            row["dedupe_key"]: row["due_at"]
+            for row in self._rows(events, snapshot, done, items, now)
+        }
+        table = table_of(Delivery)
+        with self.engine.begin() as connection:
+            pending = connection.execute(
+                select(table.c.id, table.c.dedupe_key, table.c.due_at).where(
+                    table.c.cycle_id == self.plan.id,
+                    table.c.milestone_id.in_(sorted(milestone_ids)),
+                    table.c.status == DeliveryStatus.pending.value,
+                )
+            ).all()
+            stale = [row.id for row in pending if expected.get(row.dedupe_key) != row.due_at]
+            if not stale:
+                return 0
+            return release_pending(
+                connection, self.plan.id, sorted(milestone_ids), reason="date moved", ids=stale
+            )
 
     def _remember(self, until: date, version: int) -> None:
         self._planned_until = (
@@ -110,6 +171,9 @@ class Planner:
 
     def _due_events(self, today: date, until: date, replan_all: bool) -> list[Event]:
         if replan_all:
+            # Up to where the last run planned, too: events may have moved into that stretch.
+            if self._planned_until is not None:
+                until = max(until, self._planned_until)
             candidates = [e for e in self.events if e.day <= until and e.expires_on >= today]
         else:
             assert self._planned_until is not None

@@ -321,3 +321,23 @@ class ChatWorkspace(SQLModel, table=True):
         default=WorkspaceState.active, sa_type=str_enum(WorkspaceState, 16)
     )
     changed_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class MilestoneOverride(SQLModel, table=True):
+    """A milestone's dates set in the database, overriding the plan file's timing.
+
+    One row per (cycle, milestone); `revision` counts the changes. Every change is also in
+    the audit log (who, when, old → new). See `storage.overrides`.
+    """
+
+    __tablename__ = "milestone_overrides"
+    __table_args__ = (UniqueConstraint("cycle_id", "milestone_id", name="uq_milestone_override"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(max_length=64)
+    milestone_id: str = Field(max_length=64)
+    starts_on: date
+    ends_on: date
+    revision: int = 1
+    set_by: str = Field(max_length=254)
+    set_at: datetime = Field(sa_column=utc_column(nullable=False))

@@ -28,6 +28,7 @@ from schedules.plan import Plan
 from schedules.timing import resolve
 from storage.directory import OrgImportError, parse_org_csv, read_org_file
 from storage.models import TaskCompletion, Unit, VoAnswer, VoConfirmation, table_of
+from storage.overrides import current_plan
 
 SAMPLE_ORG = Path(__file__).resolve().parents[1] / "data" / "sample-org.csv"
 
@@ -156,8 +157,9 @@ def demo_command(
     def on_record(record: SentRecord) -> None:
         counts[record.kind] += 1
         people.add(record.recipient)
-        if record.unit_id:
-            per_unit[record.unit_id][record.kind] += 1
+        for unit_id in record.units or (record.unit_id,):  # a digest counts for each unit
+            if unit_id:
+                per_unit[unit_id][record.kind] += 1
         today.setdefault((record.milestone, record.kind), []).append(record)
 
     with Progress(
@@ -182,7 +184,7 @@ def demo_command(
                 who = ", ".join(f"{role} ×{n}" for role, n in roles.most_common())
                 progress.console.print(
                     f"[dim]{format_day(day, lang):>18}[/dim]  {_ICONS.get(kind, '•')} "
-                    f"[bold]{t(lang, f'demo.kind.{kind}')}[/bold]: {title} [dim]→ {who}[/dim]",
+                    f"[bold]{_kind_label(lang, kind)}[/bold]: {title} [dim]→ {who}[/dim]",
                     highlight=False,
                 )
             if today and pace:
@@ -245,7 +247,14 @@ _ICONS = {
     "vo_question": "🦺",
     "checkin": "🔁",
     "pulse": "💬",
+    "date_request": "📅",
+    "date_changed": "📅",
 }
+_CYCLE_KINDS = frozenset({"date_request", "date_changed"})
+
+
+def _kind_label(lang: str, kind: str) -> str:
+    return t(lang, f"cycle.demo.kind.{kind}" if kind in _CYCLE_KINDS else f"demo.kind.{kind}")
 
 
 def _count_people(org_csv: str) -> int:
@@ -259,6 +268,7 @@ def _cycle_bounds(plan: Plan) -> tuple[date, date]:
 
 def _unit_summary(engine: Engine, plan: Plan) -> dict[str, dict[str, object]]:
     """Per unit: the leader tasks that apply at its level, done on time or not; VO answers."""
+    plan = current_plan(engine, plan)  # with the dates the coordinator set during the run
     tasks = [m for m in plan.milestones if m.kind == "task" and resolve(plan, m) is not None]
     units_t, done_t, vo_t = table_of(Unit), table_of(TaskCompletion), table_of(VoConfirmation)
     with engine.connect() as connection:

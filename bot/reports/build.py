@@ -31,6 +31,7 @@ from bot.reports.pulses import Aggregate, PulseData, collect, find_aggregate
 from schedules.calendar import WorkCalendar
 from schedules.plan import Plan
 from storage.models import Delivery, DeliveryStatus, Unit, table_of
+from storage.overrides import effective_plan, load_overrides
 from storage.queries import MAX_DEPTH, UnknownUnitError
 
 MIN_GROUP_FLOOR = 3  # never show a group smaller than this, whatever is asked for
@@ -143,6 +144,7 @@ def build_report(
     """
     if min_group < MIN_GROUP_FLOOR:
         raise ValueError(f"min_group must be at least {MIN_GROUP_FLOOR}, not {min_group}")
+    plan = effective_plan(plan, load_overrides(session, plan.id))  # dates set in the database
     nodes = _tree(session, unit_id)
     ids = [node.unit_id for node in nodes]
     statuses = {

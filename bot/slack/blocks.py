@@ -34,7 +34,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.escape import slack_mrkdwn
-from bot.messages import ActionId, Button, Message
+from bot.messages import ActionId, Button, Message, Section
 
 HEADER_MAX = 150
 SECTION_TEXT_MAX = 3000
@@ -43,6 +43,7 @@ BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
 ACTIONS_PER_BLOCK = 25
 BODY_SECTIONS_MAX = 40  # Slack allows 50 blocks per message; leave room for the rest
+SECTIONS_MAX = 20  # a digest's parts (two blocks each) when the body is short
 FALLBACK_TEXT_MAX = 4000  # Slack truncates `text` at 40,000; a notification shows far less
 ELLIPSIS = "…"
 DELIVERY_PREFIX = "delivery"
@@ -174,6 +175,8 @@ def _build_blocks(message: Message) -> list[Block]:
                     block_id=block_id_for(message, part),
                 )
             )
+    for section in message.sections[:SECTIONS_MAX]:
+        blocks.extend(_section_blocks(section))
     context = (message.context or "").strip()
     if context:
         blocks.append(
@@ -200,6 +203,24 @@ def _build_blocks(message: Message) -> list[Block]:
     return blocks
 
 
+def _section_blocks(section: Section) -> list[Block]:
+    """A digest's part: its text, then its buttons in an actions block ``delivery:<id>``."""
+    base = f"{DELIVERY_PREFIX}:{section.delivery_id}" if section.delivery_id is not None else None
+    found: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(text=truncate(escape_mrkdwn(section.text), SECTION_TEXT_MAX)),
+            block_id=f"{base}:section" if base else None,
+        )
+    ]
+    if section.buttons:
+        elements = [
+            _button(button, action_id)
+            for button, action_id in zip(section.buttons, _action_ids(section.buttons), strict=True)
+        ]
+        found.append(ActionsBlock(elements=elements[:ACTIONS_PER_BLOCK], block_id=base))
+    return found
+
+
 def fallback_text(message: Message) -> str:
     """The notification / no-blocks text: the message's fallback, escaped for mrkdwn."""
     return truncate(escape_mrkdwn(message.fallback), FALLBACK_TEXT_MAX)
@@ -213,7 +234,11 @@ def render_payload(message: Message) -> dict[str, Any]:
     the cost, so it happens once per distinct message; the id is put in afterwards.
     """
     delivery = message.delivery_id
-    ids_only = delivery is not None and all(b.value == str(delivery) for b in message.buttons)
+    ids_only = (
+        delivery is not None
+        and not message.sections
+        and all(b.value == str(delivery) for b in message.buttons)
+    )
     if not ids_only:
         return _render(message)
     template = _template(

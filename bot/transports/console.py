@@ -69,6 +69,10 @@ def render_panel(recipient: Recipient, message: Message) -> Panel:
         parts.append(Text(strip_controls(message.headline), style="bold"))
     if message.body:
         parts.append(mrkdwn_text(message.body))
+    for section in message.sections:
+        parts.append(mrkdwn_text(section.text))
+        if section.buttons:
+            parts.append(buttons_line(section.buttons))
     if message.context:
         parts.append(Text(strip_controls(message.context), style="dim"))
     if message.buttons:

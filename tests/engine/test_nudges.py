@@ -86,7 +86,11 @@ def test_escalation_goes_to_the_coordinator_after_a_missed_deadline(engine: Engi
         assert delivery.sent_at is not None
         # Three working days after Tue 21 May 2024.
         assert calendar.local_date(delivery.sent_at) == date(2024, 5, 24)
-    assert len(world.sent_to("koord@example.org")) == 2
+    # One digest for both late units (bot/digest.py), both rows recorded with its message.
+    (digest,) = world.sent_to("koord@example.org")
+    assert "Institutt A" in digest.body
+    assert "Institutt B" in digest.body
+    assert len({d.message_id for d in escalations}) == 1
 
 
 INFO_ON_HOLIDAY = """

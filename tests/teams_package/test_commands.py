@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n.catalog import LOCALES, catalogue
 from bot.conversation.commands import CANONICAL
+from bot.i18n.catalog import LOCALES, catalogue
 from bot.teams.commands import COMMANDS, Command, find_command
 
 
