@@ -24,7 +24,7 @@ WITH_FORM = {
 def _checkin(turn: Turn, delivery_id: int | None) -> tuple[Delivery, ActionItem]:
     delivery = turn.own_delivery(delivery_id)
     item = turn.session.get(ActionItem, delivery.subject_id) if delivery.subject_id else None
-    if delivery.nudge != Nudge.checkin.value or item is None or item.cycle_id != turn.core.plan.id:
+    if delivery.nudge != Nudge.checkin.value or item is None or item.cycle_id != turn.plan.id:
         raise Refusal(STALE)
     if not may_manage_actions(turn.session, turn.person_id, item.unit_id):
         raise Refusal(NOT_LEADER, unit=turn.unit_name(item.unit_id))
@@ -89,7 +89,7 @@ def submit_change(turn: Turn, ref: FormRef, new_due: str | None, note: str | Non
     assert state is not None
     due = None
     if state is ActionState.delayed:
-        due = fields.day("new_due", new_due, turn.core.plan, required=True, not_before=turn.today)
+        due = fields.day("new_due", new_due, turn.plan, required=True, not_before=turn.today)
         if due is None:  # required, so unreachable; keeps the type narrow
             raise fields.FieldError("new_due", "slack.error.past_date")
     required = state is ActionState.dropped
@@ -146,12 +146,12 @@ def submit_item(
         raise Refusal(NOT_LEADER, unit=turn.unit_name(unit))
     what = fields.text("title", title, limit=fields.TITLE_MAX, required=True, multiline=True)
     who = fields.text("owner", owner, limit=fields.OWNER_MAX)
-    due = fields.day("due_on", due_on, turn.core.plan, not_before=turn.today)
+    due = fields.day("due_on", due_on, turn.plan, not_before=turn.today)
     kind = fields.choice("area", area, [a.value for a in ActionArea], default=ActionArea.develop)
     assert what is not None
     item = add_action_item(
         turn.session,
-        cycle_id=turn.core.plan.id,
+        cycle_id=turn.plan.id,
         unit_id=unit,
         title=what,
         now=turn.now,

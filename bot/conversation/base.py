@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy.engine import Engine
@@ -28,6 +28,7 @@ from schedules.clock import Clock
 from schedules.plan import Milestone, Plan
 from storage.db import session_scope
 from storage.models import Delivery, Person, Unit
+from storage.overrides import effective_plan, load_overrides
 
 log = logging.getLogger("arkbot.conversation")
 P = ParamSpec("P")
@@ -66,12 +67,17 @@ class Core:
         return next((m for m in self.plan.milestones if m.id == milestone_id), None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Turn:
     core: Core
     session: Session
     person: Person
     who: Identity
+
+    @cached_property
+    def plan(self) -> Plan:
+        """The plan with the dates coordinators set or moved (read once per request)."""
+        return effective_plan(self.core.plan, load_overrides(self.session, self.core.plan.id))
 
     @property
     def person_id(self) -> int:

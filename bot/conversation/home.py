@@ -41,7 +41,7 @@ class HomeView:
 def home_of(turn: Turn) -> HomeView:
     core = turn.core
     person = person_home(
-        turn.session, core.plan, turn.person_id, turn.today, core.calendar, now=turn.now
+        turn.session, turn.plan, turn.person_id, turn.today, core.calendar, now=turn.now
     )
     return HomeView(person, turn.today, _pulses(turn))
 
@@ -51,7 +51,7 @@ def _pulses(turn: Turn) -> list[PulseSummary]:
     below the threshold, or one still open, is never here (the aggregation decides)."""
     if not any(role in READERS for _, role in roles_of(turn.session, turn.person_id)):
         return []
-    plan = turn.core.plan
+    plan = turn.plan
     if not any(milestone.pulse is not None for milestone in plan.milestones):
         return []
     results = aggregate(

@@ -26,7 +26,7 @@ def _pulse(turn: Turn, delivery_id: int | None) -> tuple[Delivery, Milestone]:
 
 def _is_open(turn: Turn, milestone: Milestone, round_id: str) -> bool:
     try:
-        found = find_round(turn.core.plan, milestone.id, round_id, turn.core.calendar, Rules())
+        found = find_round(turn.plan, milestone.id, round_id, turn.core.calendar, Rules())
     except ValueError:
         return False
     return found.is_open(turn.today)
@@ -36,7 +36,7 @@ def _is_open(turn: Turn, milestone: Milestone, round_id: str) -> bool:
 def clicked(turn: Turn, delivery_id: int | None) -> Outcome:
     delivery, milestone = _pulse(turn, delivery_id)
     assert milestone.pulse is not None
-    plan_id = turn.core.plan.id
+    plan_id = turn.plan.id
     if has_answered(turn.session, plan_id, milestone.id, delivery.occurrence, turn.person_id):
         note = turn.text("slack.pulse.already")
         return turn.outcome(Status.already, note, redraw=answered(turn, delivery, note))
@@ -65,7 +65,7 @@ def submit(turn: Turn, ref: FormRef, answers: dict[str, str]) -> Outcome:
     try:
         recorded = record_pulse_answers(
             turn.session,
-            plan=turn.core.plan,
+            plan=turn.plan,
             pulse_id=milestone.id,
             round=delivery.occurrence,
             person_id=turn.person_id,

@@ -14,6 +14,7 @@ from bot.conversation.home import home_of
 from bot.conversation.types import File, Outcome, Status
 from bot.overview import UnitStatus, coordinator_area
 from bot.reports import build_report, render_html
+from schedules.plan import Plan
 from storage.models import Role, Unit
 
 
@@ -24,6 +25,7 @@ class HelpView:
 
 @dataclass(frozen=True, slots=True)
 class PlanView:
+    plan: Plan  # with the dates set in the database
     unit_levels: set[int]
     roles: set[Role]
     today: date
@@ -55,7 +57,7 @@ def plan(turn: Turn) -> Outcome:
         if unit is not None:
             levels.add(unit.level)
             roles.add(role)
-    return turn.outcome(Status.shown, data=PlanView(levels, roles, turn.today))
+    return turn.outcome(Status.shown, data=PlanView(turn.plan, levels, roles, turn.today))
 
 
 @action
@@ -64,7 +66,7 @@ def report(turn: Turn) -> Outcome:
     if not is_coordinator(turn.session, turn.person_id):
         raise Refusal(NOT_COORDINATOR)
     core = turn.core
-    area = coordinator_area(turn.session, core.plan, turn.person_id, turn.today, core.calendar)
+    area = coordinator_area(turn.session, turn.plan, turn.person_id, turn.today, core.calendar)
     files = [
         File(
             filename=f"ark-{unit.id}-{turn.today.isoformat()}.html",
@@ -73,7 +75,7 @@ def report(turn: Turn) -> Outcome:
             content=render_html(
                 build_report(
                     turn.session,
-                    core.plan,
+                    turn.plan,
                     unit_id=unit.id,
                     today=turn.today,
                     calendar=core.calendar,

@@ -52,7 +52,7 @@ def _redraw(turn: Turn, delivery: Delivery, note: str | None) -> list[Redraw]:
         expires_at=delivery.expires_at,
     )
     subject = Subject(milestone, turn.unit_name(delivery.unit_id) or None, item)
-    message = Composer(turn.core.plan).compose(claimed, turn.locale, subject, turn.today)
+    message = Composer(turn.plan).compose(claimed, turn.locale, subject, turn.today)
     if note is None:
         redrawn = message
     else:

@@ -48,7 +48,7 @@ def _task_delivery(turn: Turn, delivery_id: int | None) -> Delivery:
 def _completion(turn: Turn, milestone_id: str, unit_id: str) -> TaskCompletion | None:
     return turn.session.exec(
         select(TaskCompletion).where(
-            TaskCompletion.cycle_id == turn.core.plan.id,
+            TaskCompletion.cycle_id == turn.plan.id,
             TaskCompletion.milestone_id == milestone_id,
             TaskCompletion.unit_id == unit_id,
         )
@@ -122,11 +122,11 @@ def submit_done(turn: Turn, ref: FormRef, done_on: str | None, archive_ref: str 
         if not leads(turn.session, turn.person_id, unit_id):
             raise Refusal(NOT_LEADER, unit=turn.unit_name(unit_id))
     milestone = _task_milestone(turn, milestone_id)
-    day = fields.day("done_on", done_on, turn.core.plan, not_after=turn.today) or turn.today
+    day = fields.day("done_on", done_on, turn.plan, not_after=turn.today) or turn.today
     reference = fields.text("archive_ref", archive_ref, limit=fields.ARCHIVE_REF_MAX)
     completion, _new = mark_task_done(
         turn.session,
-        cycle_id=turn.core.plan.id,
+        cycle_id=turn.plan.id,
         milestone_id=milestone.id,
         unit_id=unit_id,
         done_on=day,
@@ -197,10 +197,10 @@ def calendar_file(turn: Turn, delivery_id: int | None) -> Outcome:
         starts_at=starts_at,
         duration=timedelta(hours=2),
         location=None,
-        uid_seed=f"{turn.core.plan.id}|{milestone.id}|{unit_id}",
+        uid_seed=f"{turn.plan.id}|{milestone.id}|{unit_id}",
         now=turn.now,
     )
-    subject = f"{turn.core.plan.id}/{milestone.id}/{unit_id}"
+    subject = f"{turn.plan.id}/{milestone.id}/{unit_id}"
     audit(turn.session, turn.now, turn.person.email, "ics.sent", subject)
     invitation = File(
         filename=turn.text("slack.ics.filename"),

@@ -88,11 +88,11 @@ def submit(turn: Turn, ref: FormRef, involved_on: str | None, comment: str | Non
     _require_vo(turn, unit_id)
     milestone = _meeting_point(turn, milestone_id)
     answer = ref.answer
-    day = fields.day("involved_on", involved_on, turn.core.plan, not_after=turn.today)
+    day = fields.day("involved_on", involved_on, turn.plan, not_after=turn.today)
     remark = fields.text("comment", comment, limit=fields.COMMENT_MAX, multiline=True)
     record_vo_answer(
         turn.session,
-        cycle_id=turn.core.plan.id,
+        cycle_id=turn.plan.id,
         milestone_id=milestone.id,
         unit_id=unit_id,
         person_id=turn.person_id,
@@ -141,7 +141,7 @@ def _tell_leaders(turn: Turn, milestone: Milestone, unit_id: str) -> list[Notice
 
 
 def _deadline(turn: Turn, milestone: Milestone) -> date | None:
-    plan, calendar = turn.core.plan, turn.core.calendar
+    plan, calendar = turn.plan, turn.core.calendar
     span = resolve(plan, milestone)
     if span is None:
         return None

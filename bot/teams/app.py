@@ -215,7 +215,7 @@ def _command_replies(core: Core, answer: commands.Answer) -> list[str | Adaptive
     if outcome.form is not None:
         replies.append(form_card(outcome.form))
     elif isinstance(data, PlanView):
-        replies.append(plan_card(core.plan, data, locale))
+        replies.append(plan_card(data.plan, data, locale))
     elif isinstance(data, ReportView):
         replies.append(report_card(data, locale))
         if outcome.files:

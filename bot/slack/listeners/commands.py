@@ -48,7 +48,7 @@ def _blocks(deps: Deps, answer: commands.Answer) -> list[Any] | None:
         return status_blocks(outcome.home.person, today=outcome.home.today)
     if isinstance(data, PlanView):
         return plan_blocks(
-            deps.core.plan, locale=locale, today=data.today, unit_levels=data.unit_levels,
+            data.plan, locale=locale, today=data.today, unit_levels=data.unit_levels,
             roles=data.roles,
         )  # fmt: skip
     if isinstance(data, ReportView):
