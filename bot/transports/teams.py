@@ -29,7 +29,7 @@ import httpx
 
 from bot.messages import Message
 from bot.pacing import TokenBucket
-from bot.teams.cards import _markdown_with_bold, render_card
+from bot.teams.cards import CARD_CONTENT_TYPE, _markdown_with_bold, card_payload
 from bot.teams.loop import EventLoopThread
 from bot.transports.base import (
     PermanentFailure,
@@ -248,8 +248,11 @@ class TeamsTransport:
     # -- the Transport protocol ----------------------------------------------------------
 
     def send(self, recipient: Recipient, message: Message) -> SendResult:
-        card = render_card(message)
-        return self._deliver(recipient, card)
+        from microsoft_teams.api.activities.message import MessageActivityInput
+        from microsoft_teams.api.models import Attachment
+
+        card = Attachment(content_type=CARD_CONTENT_TYPE, content=card_payload(message))
+        return self._deliver(recipient, MessageActivityInput().add_attachments(card))
 
     # -- the pieces, for the Teams app --------------------------------------------------
 

@@ -11,6 +11,7 @@ from bot.teams.cards import (
     CARD_VERSION,
     card_fallback_text,
     card_json,
+    card_payload,
     escape_markdown,
     render_card,
 )
@@ -133,3 +134,17 @@ def test_message_without_context_or_delivery() -> None:
     )
     assert [element["type"] for element in card["body"]] == ["TextBlock", "ActionSet"]
     assert card["body"][1]["actions"][0]["data"]["delivery_id"] is None
+
+
+@pytest.mark.parametrize("kind", list(MessageKind))
+def test_payload_equals_the_typed_card(kind: MessageKind) -> None:
+    for delivery in (41, 42, None):
+        one = message(kind, delivery_id=delivery)
+        assert card_payload(one) == card_json(render_card(one))
+    odd = message(
+        MessageKind.pulse_question,
+        buttons=[Button(action=ActionId.pulse_answer, label="1", value="7:1")],
+        delivery_id=7,
+    )
+    assert card_payload(odd) == card_json(render_card(odd))
+    assert card_payload(odd, note="x") == card_json(render_card(odd, note="x"))
