@@ -185,6 +185,24 @@ def translate_error(error: BaseException, *, creating: bool = False) -> Transpor
 
 
 _NETWORK_ERRORS = (httpx.HTTPError, OSError, TimeoutError)
+_EXPLAINED = (
+    NOT_INSTALLED,
+    CONVERSATION_NOT_FOUND,
+    "teams_unauthorized",
+    "teams_forbidden",
+    "no_teams_id",
+    "not_reachable",
+)
+
+
+def failure_text(reason: str, locale: str) -> str:
+    """A delivery failure's reason (``deliveries.error``) explained in the reader's language."""
+    from bot.i18n.catalog import t
+
+    code = reason.split(":", 1)[0].split(" ", 1)[0]
+    if code in _EXPLAINED:
+        return t(locale, f"teams.failure.{code}")
+    return t(locale, "teams.failure.other", reason=reason)
 
 
 class TeamsTransport:

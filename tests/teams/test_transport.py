@@ -223,3 +223,14 @@ def test_translate_unknown_status() -> None:
             httpx.HTTPStatusError("401", request=request, response=unauthorized)
         ).reason
     )
+
+
+def test_failure_reasons_are_explained_in_both_languages() -> None:
+    from bot.transports.teams import failure_text
+
+    assert "not installed" in failure_text(NOT_INSTALLED, "en")
+    assert "ikke installert" in failure_text(NOT_INSTALLED, "nb")
+    assert "CLIENT_ID" in failure_text("teams_unauthorized: the connector refused", "en")
+    assert (
+        failure_text("teams_http_409 (Conflict)", "nb") == "Teams svarte: teams_http_409 (Conflict)"
+    )
