@@ -182,3 +182,31 @@ def test_conversation_references_upsert_audit_and_forget(engine: Engine) -> None
             )
         ]
     assert actions == ["teams.conversation", "teams.conversation", "teams.uninstall"]
+
+
+def test_export_shows_and_erasure_removes_the_teams_identity(engine: Engine) -> None:
+    from storage.personal_data import erase_person, export_person
+
+    import_org(engine, ORG, clock=CLOCK)
+    kari_id = people(engine)["kari@example.org"].id
+    assert kari_id is not None
+    with session_scope(engine) as session:
+        remember_conversation(
+            session,
+            kari_id,
+            tenant_id=TENANT,
+            conversation_id="a:1",
+            service_url="https://smba.example/teams",
+            now=NOW,
+        )
+    with session_scope(engine) as session:
+        data = export_person(session, "kari@example.org")
+        assert data["person"]["teams_aad_object_id"] == KARI_AAD
+        assert data["person"]["preferred_platform"] == "teams"
+        assert data["teams_conversation"]["conversation_id"] == "a:1"
+        erase_person(session, "kari@example.org", now=NOW, actor="test")
+    with session_scope(engine) as session:
+        assert conversation_of(session, kari_id) is None
+        erased = session.get(Person, kari_id)
+        assert erased is not None
+        assert (erased.teams_aad_object_id, erased.preferred_platform) == (None, None)
