@@ -22,7 +22,7 @@ from bot.transports.teams import (
     TeamsTransport,
     translate_error,
 )
-from tests.fakes.teams_connector import DEFAULT_TENANT, FakeTeamsConnector
+from tests.fakes.teams_connector import DEFAULT_APP_ID, DEFAULT_TENANT, FakeTeamsConnector
 
 REMINDER = Message(
     kind=MessageKind.reminder,
@@ -234,3 +234,47 @@ def test_failure_reasons_are_explained_in_both_languages() -> None:
     assert (
         failure_text("teams_http_409 (Conflict)", "nb") == "Teams svarte: teams_http_409 (Conflict)"
     )
+
+
+def test_a_token_callable_and_an_environment_secret_do_not_mix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.teams.sdk import make_teams_app
+    from tests.teams.conftest import teams_settings
+
+    monkeypatch.setenv("CLIENT_SECRET", "from-the-environment")
+    with pytest.raises(ValueError, match="CLIENT_SECRET"):
+        make_teams_app(teams_settings(), token=lambda scope, tenant: None)
+
+
+def test_missing_credentials_are_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import Settings
+    from bot.teams.sdk import make_teams_app
+    from tests.teams.conftest import teams_settings
+
+    for name in ("CLIENT_ID", "CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValueError, match="CLIENT_ID"):
+        make_teams_app(Settings(_env_file=None))  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="CLIENT_SECRET is not set"):
+        make_teams_app(teams_settings())
+
+
+def test_app_is_configured_safely(
+    monkeypatch: pytest.MonkeyPatch, fake_teams: FakeTeamsConnector
+) -> None:
+    from bot.teams.sdk import HTTP_TIMEOUT_SECONDS, make_teams_app
+    from tests.teams.conftest import teams_settings
+
+    monkeypatch.setenv("DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS", "true")
+    app = make_teams_app(
+        teams_settings(),
+        token=fake_teams.token_provider,
+        openid_metadata_url=fake_teams.openid_metadata_url,
+    )
+    assert app.options.dangerously_allow_unauthenticated_requests is False
+    assert app.cloud.openid_metadata_url == fake_teams.openid_metadata_url
+    assert app.cloud.token_issuer == "https://api.botframework.com"
+    assert app.http_client.http.timeout.read == HTTP_TIMEOUT_SECONDS
+    assert app.api.service_url == "https://smba.trafficmanager.net/teams"
+    assert app.id == DEFAULT_APP_ID
