@@ -55,11 +55,16 @@ def bucket_from(settings: Settings, platform: str = "slack") -> TokenBucket:
     return TokenBucket.per_minute(settings.rate_per_minute, settings.rate_burst)
 
 
-def sender_bucket_from(settings: Settings, transport: Transport) -> TokenBucket | None:
-    """The sender's bucket for `transport`: its platform's, or None when the transport routes
-    between platforms and paces each itself."""
+def sender_bucket_from(settings: Settings, transport: Transport) -> TokenBucket:
+    """The sender's bucket for `transport`: its platform's.
+
+    A `RoutingTransport` paces each platform with its own bucket; the sender's then allows
+    the sum of both, so it never claims many more rows than the platforms can take (a row
+    whose platform is out of tokens is rescheduled, not waited for).
+    """
     if transport.platform == "routing":
-        return None
+        slack, teams = bucket_from(settings, "slack"), bucket_from(settings, "teams")
+        return TokenBucket(slack.rate + teams.rate, slack.capacity + teams.capacity)
     return bucket_from(settings, transport.platform)
 
 

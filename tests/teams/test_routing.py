@@ -130,7 +130,9 @@ def test_transport_follows_configuration(monkeypatch: pytest.MonkeyPatch) -> Non
     routed = transport_from(both)
     assert isinstance(routed, RoutingTransport)
     assert set(routed.transports) == {"slack", "teams"}
-    assert sender_bucket_from(both, routed) is None
+    combined = sender_bucket_from(both, routed)
+    assert combined.rate == pytest.approx(300 / 60 + 48)
+    assert combined.capacity == 20 + 2
     routed.transports["teams"].close()  # type: ignore[attr-defined]
     forced = teams_settings(
         CLIENT_SECRET=SecretStr("x"), SLACK_BOT_TOKEN=SecretStr("xoxb"), ARKBOT_TRANSPORT="console"
