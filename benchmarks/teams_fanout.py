@@ -117,7 +117,7 @@ def _refs(url: str, ids: dict[str, str], engine: Any) -> MemoryConversations:
     )
 
 
-def bare_loop(url: str, token: str, members: list[str], concurrency: int) -> float:
+def bare_loop(url: str, token: str, members: list[str], concurrency: int) -> tuple[float, float]:
     """`app.send` to each conversation with one prepared card, `concurrency` in flight."""
     from bot.messages import Message, MessageKind
 
@@ -132,7 +132,7 @@ def bare_loop(url: str, token: str, members: list[str], concurrency: int) -> flo
         )
     )
 
-    async def run() -> float:
+    async def run() -> tuple[float, float]:
         await app.initialize()
         queue: asyncio.Queue[str] = asyncio.Queue()
         for member in members:
@@ -142,9 +142,9 @@ def bare_loop(url: str, token: str, members: list[str], concurrency: int) -> flo
             while not queue.empty():
                 await app.send(queue.get_nowait(), card)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
     with EventLoopThread() as loop:
         return loop.run(run())
@@ -162,7 +162,7 @@ def engine_run(
     bucket: TokenBucket | None = None,
     wait: Any = None,
     transport_type: type[TeamsTransport] = TeamsTransport,
-) -> tuple[float, int]:
+) -> tuple[float, float, int]:
     engine = make_engine(db)
     upgrade(engine)
     import_org(engine, csv, clock=clock, actor="benchmark")
@@ -183,12 +183,12 @@ def engine_run(
             bucket=bucket,
             config=SenderConfig(concurrency=concurrency, batch_size=500, optional_per_day=5),
         )
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         sender.drain(wait=wait or time.sleep)
-        sent_s = time.perf_counter() - started
+        sent_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
         sender.close()
     engine.dispose()
-    return sent_s, planned.inserted
+    return sent_s, cpu_s, planned.inserted
 
 
 def throughput(people: int, concurrency: int, url: str | None) -> None:
@@ -197,10 +197,10 @@ def throughput(people: int, concurrency: int, url: str | None) -> None:
     fake = RemoteFake(members)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            bare_s = bare_loop(fake.url, fake.token, members, concurrency)
+            bare_s, bare_cpu = bare_loop(fake.url, fake.token, members, concurrency)
             fake.ask("reset")
             db = _database(url, Path(folder), "teams-throughput.db")
-            sent_s, inserted = engine_run(
+            sent_s, engine_cpu, inserted = engine_run(
                 db, fake.url, fake.token, csv, ids, concurrency, clock=FrozenClock(SEND_AT)
             )
             posted, recipients, _ = fake.ask("stats")
@@ -213,6 +213,11 @@ def throughput(people: int, concurrency: int, url: str | None) -> None:
     print(f"    bare app.send loop         : {bare_s:7.2f} s  {bare_rate:8.0f} msg/s")
     print(f"    engine send (persisted)    : {sent_s:7.2f} s  {engine_rate:8.0f} msg/s")
     print(f"    ratio engine/bare          : {engine_rate / bare_rate:7.2f}   (target ≥ 0.80)")
+    print(
+        f"    our CPU per card           : bare {bare_cpu / len(members) * 1e3:.2f} ms, "
+        f"engine {engine_cpu / max(posted, 1) * 1e3:.2f} ms "
+        f"(ratio {bare_cpu / len(members) / (engine_cpu / max(posted, 1)):.2f})"
+    )
     print(f"    cards {posted}, distinct conversations {recipients}, planned {inserted}")
 
 

@@ -309,14 +309,20 @@ class TeamsTransport:
             message_id=str(sent.id or activity_id),
         )
 
-    def conversation_for(self, recipient: Recipient) -> ConversationRef:
-        """The recipient's 1:1 conversation: cached, stored, or created (and remembered)."""
+    def conversation_for(
+        self, recipient: Recipient, *, stale: str | None = None
+    ) -> ConversationRef:
+        """The recipient's 1:1 conversation: cached, stored, or created (and remembered).
+
+        `stale` names a conversation id the connector no longer knows: it is not used again,
+        a new conversation is created and replaces it in the store.
+        """
         ref = self._known(recipient.person_id)
-        if ref is not None:
+        if ref is not None and ref.conversation_id != stale:
             return ref
         with self._person_lock(recipient.person_id):
             ref = self._known(recipient.person_id)
-            if ref is not None:
+            if ref is not None and ref.conversation_id != stale:
                 return ref
             ref = self._create(recipient)
             self.conversations.remember(recipient.person_id, ref)
@@ -334,9 +340,10 @@ class TeamsTransport:
 
     def _deliver(self, recipient: Recipient, content: Any) -> SendResult:
         self._ensure_initialized()
+        stale: str | None = None
         for attempt in (1, 2):
             was_known = self._known(recipient.person_id) is not None
-            ref = self.conversation_for(recipient)
+            ref = self.conversation_for(recipient, stale=stale)
             self._pace(ref.conversation_id)
             try:
                 sent = self._run(
@@ -351,7 +358,7 @@ class TeamsTransport:
             except _NETWORK_ERRORS as error:
                 failure = translate_error(error)
                 if failure.reason == CONVERSATION_NOT_FOUND and was_known and attempt == 1:
-                    self.forget(recipient.person_id)  # stale reference: open the chat anew
+                    stale = ref.conversation_id  # an old reference: open the chat anew
                     continue
                 raise failure from error
             return SendResult(
