@@ -278,3 +278,26 @@ def test_app_is_configured_safely(
     assert app.http_client.http.timeout.read == HTTP_TIMEOUT_SECONDS
     assert app.api.service_url == "https://smba.trafficmanager.net/teams"
     assert app.id == DEFAULT_APP_ID
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.ConnectTimeout("slow"),
+        TimeoutError("loop.run timed out"),
+        httpx.ConnectError("refused"),
+        httpx.RemoteProtocolError("closed"),
+    ],
+)
+def test_timeouts_and_connection_trouble_are_temporary(error: Exception) -> None:
+    assert isinstance(translate_error(error), TemporaryFailure)
+
+
+def test_a_request_timeout_is_temporary_and_403_outside_create_is_not_not_installed() -> None:
+    request = httpx.Request("POST", "http://127.0.0.1/v3/conversations/a:1/activities")
+    for status, expected in [(408, TemporaryFailure), (403, PermanentFailure)]:
+        response = httpx.Response(status, request=request)
+        failure = translate_error(httpx.HTTPStatusError("x", request=request, response=response))
+        assert isinstance(failure, expected)
+        assert failure.reason != NOT_INSTALLED
