@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     plan: Path = Field(default=SHIPPED_PLAN, alias="ARKBOT_PLAN")
     timezone: str = Field(default="Europe/Oslo", alias="ARKBOT_TIMEZONE")
     default_locale: str = Field(default="nb", alias="ARKBOT_LOCALE")
-    transport: str = Field(default="console", alias="ARKBOT_TRANSPORT")
+    # auto: Slack and/or Teams as their credentials are set, else the console.
+    transport: str = Field(default="auto", alias="ARKBOT_TRANSPORT")
 
     send_window_start: time = Field(default=time(9, 0), alias="ARKBOT_SEND_WINDOW_START")
     send_window_end: time = Field(default=time(15, 0), alias="ARKBOT_SEND_WINDOW_END")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.pacing import TokenBucket
@@ -10,6 +12,11 @@ from bot.sender import SenderConfig
 from bot.transports.base import Transport
 from schedules.calendar import WorkCalendar
 from schedules.events import Rules
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from schedules.clock import Clock
 
 
 def calendar_from(settings: Settings) -> WorkCalendar:
@@ -34,18 +41,98 @@ def sender_config_from(settings: Settings) -> SenderConfig:
     )
 
 
-def bucket_from(settings: Settings) -> TokenBucket:
+def bucket_from(settings: Settings, platform: str = "slack") -> TokenBucket:
+    """The pacing bucket of one platform.
+
+    Slack: ``ARKBOT_RATE_PER_MINUTE`` with a burst of ``ARKBOT_RATE_BURST``. Teams: 50
+    requests a second per tenant in any one-second window, so the bucket refills at
+    ``rate - 2`` a second with a burst of 2 and never puts more than ``rate`` into a window.
+    """
+    if platform == "teams":
+        rate = max(1, settings.teams_rate_per_second)
+        burst = 2 if rate > 4 else 1
+        return TokenBucket(float(rate - burst), float(burst))
     return TokenBucket.per_minute(settings.rate_per_minute, settings.rate_burst)
 
 
-def transport_from(settings: Settings) -> Transport:
-    """The transport ARKBOT_TRANSPORT names: console (default) or slack."""
-    if settings.transport == "console":
+def sender_bucket_from(settings: Settings, transport: Transport) -> TokenBucket:
+    """The sender's bucket for `transport`: its platform's.
+
+    A `RoutingTransport` paces each platform with its own bucket; the sender's then allows
+    the sum of both, so it never claims many more rows than the platforms can take (a row
+    whose platform is out of tokens is rescheduled, not waited for).
+    """
+    if transport.platform == "routing":
+        slack, teams = bucket_from(settings, "slack"), bucket_from(settings, "teams")
+        return TokenBucket(slack.rate + teams.rate, slack.capacity + teams.capacity)
+    return bucket_from(settings, transport.platform)
+
+
+def slack_configured(settings: Settings) -> bool:
+    return bool(settings.slack_bot_token and settings.slack_bot_token.get_secret_value().strip())
+
+
+def teams_configured(settings: Settings, token: Callable[..., Any] | None = None) -> bool:
+    secret = settings.teams_app_password
+    has_secret = bool(secret and secret.get_secret_value().strip())
+    return bool((settings.teams_app_id or "").strip()) and (has_secret or token is not None)
+
+
+TRANSPORTS = ("auto", "console", "slack", "teams", "routing")
+
+
+def transport_from(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    teams_token: Callable[..., Any] | None = None,
+) -> Transport:
+    """The transport for what is configured, or the one ``ARKBOT_TRANSPORT`` names.
+
+    ``auto`` (the default): Slack when ``SLACK_BOT_TOKEN`` is set, Teams when ``CLIENT_ID``
+    and ``CLIENT_SECRET`` (or `teams_token`) are, both behind a `RoutingTransport` when
+    both are, the console when neither is. `engine` lets Teams remember conversations.
+    """
+    choice = settings.transport.strip().lower()
+    if choice not in TRANSPORTS:
+        raise ValueError(
+            f"unknown ARKBOT_TRANSPORT {settings.transport!r}: use {', '.join(TRANSPORTS)}"
+        )
+    slack = slack_configured(settings)
+    teams = teams_configured(settings, teams_token)
+    if choice == "auto":
+        choice = "routing" if slack and teams else "slack" if slack else "teams" if teams else ""
+        choice = choice or "console"
+    if choice == "console":
         from bot.transports.console import ConsoleTransport
 
         return ConsoleTransport()
-    if settings.transport == "slack":
+    if choice == "slack":
         from bot.transports.slack import SlackTransport
 
         return SlackTransport.from_settings(settings)
-    raise ValueError(f"unknown ARKBOT_TRANSPORT {settings.transport!r}: use console or slack")
+    if choice == "teams":
+        return _teams(settings, engine, clock, teams_token)
+    from bot.transports.routing import RoutingTransport
+    from bot.transports.slack import SlackTransport
+
+    return RoutingTransport(
+        {
+            "slack": SlackTransport.from_settings(settings),
+            "teams": _teams(settings, engine, clock, teams_token),
+        },
+        default_platform=settings.default_platform,
+        buckets={"slack": bucket_from(settings, "slack"), "teams": bucket_from(settings, "teams")},
+    )
+
+
+def _teams(
+    settings: Settings,
+    engine: Engine | None,
+    clock: Clock | None,
+    token: Callable[..., Any] | None,
+) -> Transport:
+    from bot.transports.teams import TeamsTransport
+
+    return TeamsTransport.from_settings(settings, engine=engine, clock=clock, token=token)

@@ -2,7 +2,8 @@
 
 The file has one row per membership::
 
-    unit_id,unit_name,parent_id,level,email,name,role[,locale,timezone,slack_user_id,teams_user_id]
+    unit_id,unit_name,parent_id,level,email,name,role[,locale,timezone,slack_user_id,teams_user_id,
+                                                      teams_aad_object_id,preferred_platform]
 
 - Column names are case-insensitive, may come in any order and may carry surrounding
   spaces. The file is UTF-8 with or without a byte-order mark. A header that uses ``;``
@@ -30,8 +31,12 @@ What a re-import does to values the file does not give:
 
 - ``locale`` and ``timezone``: when the column is in the file, it decides (empty = ``nb`` /
   the default time zone); when the column is absent, the stored value stays.
-- ``slack_user_id`` and ``teams_user_id``: a given value is stored; an empty or absent one
-  keeps the stored value, since the bot also learns these ids from the chat platform.
+- ``slack_user_id``, ``teams_user_id`` and ``teams_aad_object_id`` (the person's Microsoft
+  Entra object id, a GUID): a given value is stored; an empty or absent one keeps the stored
+  value, since the bot also learns these ids from the chat platform.
+- ``preferred_platform`` (``slack`` or ``teams``): when the column is in the file, it decides
+  (empty = no preference, the deployment's default platform); when absent, the stored value
+  stays.
 """
 
 from __future__ import annotations
@@ -63,7 +68,14 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "name",
     "role",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = ("locale", "timezone", "slack_user_id", "teams_user_id")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "locale",
+    "timezone",
+    "slack_user_id",
+    "teams_user_id",
+    "teams_aad_object_id",
+    "preferred_platform",
+)
 KNOWN_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 LOCALES: tuple[str, ...] = ("nb", "en")
@@ -85,6 +97,8 @@ _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
 EMAIL = re.compile(rf"[^@\s,;:<>()\[\]\"\\]+@{_LABEL}(?:\.{_LABEL})+")
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{6,31}")
 TEAMS_USER_ID = re.compile(r"\S{1,128}")
+AAD_OBJECT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+PLATFORMS: tuple[str, ...] = ("slack", "teams")
 
 MAX_NAME = 200
 MAX_EMAIL = 254
@@ -139,6 +153,9 @@ class PersonRow:
     line: int
     slack_line: int | None = None
     teams_line: int | None = None
+    teams_aad_object_id: str | None = None
+    preferred_platform: str | None = None
+    aad_line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +250,8 @@ class _PersonDraft:
     timezone: str | None = None
     slack_user_id: str | None = None
     teams_user_id: str | None = None
+    teams_aad_object_id: str | None = None
+    preferred_platform: str | None = None
     lines: dict[str, int] = field(default_factory=dict)
 
     def freeze(self) -> PersonRow:
@@ -246,6 +265,9 @@ class _PersonDraft:
             line=self.line,
             slack_line=self.lines.get("slack_user_id"),
             teams_line=self.lines.get("teams_user_id"),
+            teams_aad_object_id=self.teams_aad_object_id,
+            preferred_platform=self.preferred_platform,
+            aad_line=self.lines.get("teams_aad_object_id"),
         )
 
 
@@ -376,6 +398,7 @@ class _Parser:
         self.memberships: dict[tuple[str, str, Role], MembershipRow] = {}
         self.slack_owner: dict[str, tuple[str, int]] = {}
         self.teams_owner: dict[str, tuple[str, int]] = {}
+        self.aad_owner: dict[str, tuple[str, int]] = {}
 
     def error(self, line: int, column: str | None, message: str) -> None:
         self.errors.append(RowError(line, column, message))
@@ -540,7 +563,29 @@ class _Parser:
                 "teams_user_id must be at most 128 characters without spaces",
             )
             ok = False
+        aad = optional["teams_aad_object_id"].lower() or None
+        if aad is not None and not AAD_OBJECT_ID.fullmatch(aad):
+            self.error(
+                line,
+                "teams_aad_object_id",
+                f"teams_aad_object_id '{optional['teams_aad_object_id']}' is not a Microsoft "
+                "Entra object id (a GUID such as 8d3c1f0e-2b4a-4c6d-9e8f-0a1b2c3d4e5f)",
+            )
+            ok = False
+        platform = optional["preferred_platform"].lower() or None
+        if platform is not None and platform not in PLATFORMS:
+            self.error(
+                line,
+                "preferred_platform",
+                f"unknown preferred_platform '{optional['preferred_platform']}' "
+                "(use slack or teams, or leave it empty)",
+            )
+            ok = False
         if not ok:
+            return
+        if aad is not None and not self._claim(
+            self.aad_owner, "teams_aad_object_id", aad, email, line
+        ):
             return
         if slack is not None and not self._claim(
             self.slack_owner, "slack_user_id", slack, email, line
@@ -559,6 +604,8 @@ class _Parser:
                 "timezone": timezone,
                 "slack_user_id": slack,
                 "teams_user_id": teams,
+                "teams_aad_object_id": aad,
+                "preferred_platform": platform,
             },
         )
         if unit_id is None or role is None:
@@ -723,7 +770,17 @@ UNITS = table_of(Unit)
 PEOPLE = table_of(Person)
 MEMBERSHIPS = table_of(Membership)
 AUDIT = table_of(AuditEntry)
-PERSON_FIELDS = ("email", "name", "locale", "timezone", "slack_user_id", "teams_user_id")
+PERSON_FIELDS = (
+    "email",
+    "name",
+    "locale",
+    "timezone",
+    "slack_user_id",
+    "teams_user_id",
+    "teams_aad_object_id",
+    "preferred_platform",
+)
+CHAT_ID_COLUMNS = ("slack_user_id", "teams_user_id", "teams_aad_object_id")
 
 
 def import_org(
@@ -851,6 +908,8 @@ class _Importer:
                 PEOPLE.c.timezone,
                 PEOPLE.c.slack_user_id,
                 PEOPLE.c.teams_user_id,
+                PEOPLE.c.teams_aad_object_id,
+                PEOPLE.c.preferred_platform,
                 PEOPLE.c.active,
             ).order_by(PEOPLE.c.id)
         ):
@@ -868,9 +927,13 @@ class _Importer:
                 values["timezone"] = person.timezone
             else:
                 values["timezone"] = row.timezone
-            for column in ("slack_user_id", "teams_user_id"):
+            for column in CHAT_ID_COLUMNS:
                 given = getattr(person, column)
                 values[column] = given if given is not None or row is None else getattr(row, column)
+            if "preferred_platform" in columns or row is None:
+                values["preferred_platform"] = person.preferred_platform
+            else:
+                values["preferred_platform"] = row.preferred_platform
             wanted[email] = values
         self._check_chat_ids(existing, wanted)
 
@@ -920,7 +983,7 @@ class _Importer:
     def _check_chat_ids(self, existing: dict[str, Any], wanted: dict[str, dict[str, Any]]) -> None:
         """A chat id kept from the directory must not clash with one the file gives someone else."""
         errors: list[RowError] = []
-        for column in ("slack_user_id", "teams_user_id"):
+        for column in CHAT_ID_COLUMNS:
             owners: dict[str, str] = {}
             for email, values in wanted.items():
                 value = values[column]
@@ -934,9 +997,12 @@ class _Importer:
                     (email, other) if getattr(self.org.people[email], column) else (other, email)
                 )
                 person = self.org.people[from_file]
-                line = (
-                    person.slack_line if column == "slack_user_id" else person.teams_line
-                ) or person.line
+                lines = {
+                    "slack_user_id": person.slack_line,
+                    "teams_user_id": person.teams_line,
+                    "teams_aad_object_id": person.aad_line,
+                }
+                line = lines[column] or person.line
                 errors.append(
                     RowError(
                         line,

@@ -169,6 +169,7 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
         and not (model is AuditEntry and row.id in own_audit)
     ]
 
+    conversation = session.get(TeamsConversation, person_id)
     return {
         "format": EXPORT_FORMAT,
         "person": {
@@ -241,6 +242,16 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
             }
             for d in deliveries
         ],
+        "teams_conversation": (
+            {
+                "tenant_id": conversation.tenant_id,
+                "conversation_id": conversation.conversation_id,
+                "service_url": conversation.service_url,
+                "updated_at": _iso(conversation.updated_at),
+            }
+            if conversation is not None
+            else None
+        ),
         "audit_entries_as_actor": [_audit_json(entry) for entry in acted],
         "audit_entries_about": [_audit_json(entry) for entry in about],
         "pulse_rounds_answered": [

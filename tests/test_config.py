@@ -13,7 +13,7 @@ def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     settings = Settings(_env_file=None)
     assert settings.database_url == DEFAULT_DATABASE_URL
-    assert settings.transport == "console"
+    assert settings.transport == "auto"
     assert settings.send_window_start == time(9)
     assert settings.reminder_offsets == [14, 3, 0]
     assert settings.slack_bot_token is None

@@ -49,7 +49,8 @@ def import_command(
         Path,
         typer.Argument(
             help="The org CSV: unit_id,unit_name,parent_id,level,email,name,role "
-            "[,locale,timezone,slack_user_id,teams_user_id], one row per membership.",
+            "[,locale,timezone,slack_user_id,teams_user_id,teams_aad_object_id,"
+            "preferred_platform], one row per membership.",
             show_default=False,
         ),
     ],

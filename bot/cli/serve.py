@@ -16,7 +16,13 @@ from sqlalchemy.engine import Engine
 
 from bot.cli.plan import load_or_exit
 from bot.config import Settings, get_settings
-from bot.runtime import bucket_from, calendar_from, rules_from, sender_config_from, transport_from
+from bot.runtime import (
+    calendar_from,
+    rules_from,
+    sender_bucket_from,
+    sender_config_from,
+    transport_from,
+)
 from bot.sender import Sender
 from schedules.clock import Clock, FrozenClock, SystemClock
 from schedules.planner import Planner
@@ -68,7 +74,7 @@ def _parts(settings: Settings, clock: Clock) -> tuple[Planner, Sender]:
         horizon=timedelta(hours=settings.planner_horizon_hours),
     )
     try:
-        transport = transport_from(settings)
+        transport = transport_from(settings, engine=engine, clock=clock)
     except ValueError as error:
         Console(stderr=True).print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
@@ -78,7 +84,7 @@ def _parts(settings: Settings, clock: Clock) -> tuple[Planner, Sender]:
         transport,
         calendar,
         clock,
-        bucket=bucket_from(settings),
+        bucket=sender_bucket_from(settings, transport),
         config=sender_config_from(settings),
     )
     return planner, sender

@@ -18,6 +18,7 @@ bold, with their contents escaped too.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot.messages import Button, Message
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction
 
 CARD_VERSION = "1.5"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 TEXT_MAX = 5000  # per TextBlock; Teams cards are limited to about 28 KB in all
 PARAGRAPHS_MAX = 20
 TITLE_MAX = 100
@@ -162,3 +164,56 @@ def card_json(card: AdaptiveCard) -> dict[str, Any]:
     """The card as the JSON Teams receives (camelCase keys, no nulls)."""
     dumped: dict[str, Any] = card.model_dump(by_alias=True, exclude_none=True)
     return dumped
+
+
+_TEMPLATE_ID = 0
+
+
+def card_payload(message: Message, note: str | None = None) -> dict[str, Any]:
+    """`render_card` as the JSON Teams receives, for sending many similar cards.
+
+    A fan-out sends one text to thousands of people, differing only in the delivery id in
+    the buttons' data. Building the typed card dominates the cost, so it is built once per
+    distinct message and the delivery id is put into a copy of its JSON afterwards.
+    """
+    delivery = message.delivery_id
+    if delivery is None:
+        return _copy(_template(message.model_dump_json(), note))
+    ids_only = all(b.value == str(delivery) for b in message.buttons)
+    template = message.model_copy(
+        update={
+            "delivery_id": _TEMPLATE_ID,
+            "buttons": [b.model_copy(update={"value": str(_TEMPLATE_ID)}) for b in message.buttons]
+            if ids_only
+            else message.buttons,
+        }
+    )
+    payload = _copy(_template(template.model_dump_json(), note))
+    for element in payload["body"]:
+        if element.get("type") == "ActionSet":
+            for action in element["actions"]:
+                data = action["data"]
+                data["delivery_id"] = delivery
+                if ids_only:
+                    data["value"] = str(delivery)
+    return payload
+
+
+@lru_cache(maxsize=512)
+def _template(message_json: str, note: str | None) -> dict[str, Any]:
+    return card_json(render_card(Message.model_validate_json(message_json), note))
+
+
+def _copy(payload: dict[str, Any]) -> dict[str, Any]:
+    """A copy deep enough to change the buttons' data without touching the template."""
+    copied = dict(payload)
+    copied["body"] = [
+        {
+            **element,
+            "actions": [{**action, "data": dict(action["data"])} for action in element["actions"]],
+        }
+        if element.get("type") == "ActionSet"
+        else element
+        for element in payload["body"]
+    ]
+    return copied

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -142,6 +143,12 @@ def make_teams_app(
         raise ValueError(
             "CLIENT_SECRET is not set: the Teams app needs its client secret "
             "(or a token callable) to send messages"
+        )
+    if token is not None and os.environ.get("CLIENT_SECRET", "").strip():
+        # The SDK prefers CLIENT_SECRET from the environment over an injected token callable.
+        raise ValueError(
+            "a token callable was given but CLIENT_SECRET is set in the environment, "
+            "which the Teams SDK would use instead; unset one of them"
         )
     metadata_url = openid_metadata_url or settings.teams_openid_metadata_url
     cloud = with_overrides(PUBLIC, openid_metadata_url=metadata_url) if metadata_url else PUBLIC

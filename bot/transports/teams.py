@@ -29,7 +29,7 @@ import httpx
 
 from bot.messages import Message
 from bot.pacing import TokenBucket
-from bot.teams.cards import _markdown_with_bold, render_card
+from bot.teams.cards import CARD_CONTENT_TYPE, _markdown_with_bold, card_payload
 from bot.teams.loop import EventLoopThread
 from bot.transports.base import (
     PermanentFailure,
@@ -185,6 +185,24 @@ def translate_error(error: BaseException, *, creating: bool = False) -> Transpor
 
 
 _NETWORK_ERRORS = (httpx.HTTPError, OSError, TimeoutError)
+_EXPLAINED = (
+    NOT_INSTALLED,
+    CONVERSATION_NOT_FOUND,
+    "teams_unauthorized",
+    "teams_forbidden",
+    "no_teams_id",
+    "not_reachable",
+)
+
+
+def failure_text(reason: str, locale: str) -> str:
+    """A delivery failure's reason (``deliveries.error``) explained in the reader's language."""
+    from bot.i18n.catalog import t
+
+    code = reason.split(":", 1)[0].split(" ", 1)[0]
+    if code in _EXPLAINED:
+        return t(locale, f"teams.failure.{code}")
+    return t(locale, "teams.failure.other", reason=reason)
 
 
 class TeamsTransport:
@@ -248,8 +266,11 @@ class TeamsTransport:
     # -- the Transport protocol ----------------------------------------------------------
 
     def send(self, recipient: Recipient, message: Message) -> SendResult:
-        card = render_card(message)
-        return self._deliver(recipient, card)
+        from microsoft_teams.api.activities.message import MessageActivityInput
+        from microsoft_teams.api.models import Attachment
+
+        card = Attachment(content_type=CARD_CONTENT_TYPE, content=card_payload(message))
+        return self._deliver(recipient, MessageActivityInput().add_attachments(card))
 
     # -- the pieces, for the Teams app --------------------------------------------------
 
@@ -288,14 +309,20 @@ class TeamsTransport:
             message_id=str(sent.id or activity_id),
         )
 
-    def conversation_for(self, recipient: Recipient) -> ConversationRef:
-        """The recipient's 1:1 conversation: cached, stored, or created (and remembered)."""
+    def conversation_for(
+        self, recipient: Recipient, *, stale: str | None = None
+    ) -> ConversationRef:
+        """The recipient's 1:1 conversation: cached, stored, or created (and remembered).
+
+        `stale` names a conversation id the connector no longer knows: it is not used again,
+        a new conversation is created and replaces it in the store.
+        """
         ref = self._known(recipient.person_id)
-        if ref is not None:
+        if ref is not None and ref.conversation_id != stale:
             return ref
         with self._person_lock(recipient.person_id):
             ref = self._known(recipient.person_id)
-            if ref is not None:
+            if ref is not None and ref.conversation_id != stale:
                 return ref
             ref = self._create(recipient)
             self.conversations.remember(recipient.person_id, ref)
@@ -313,9 +340,10 @@ class TeamsTransport:
 
     def _deliver(self, recipient: Recipient, content: Any) -> SendResult:
         self._ensure_initialized()
+        stale: str | None = None
         for attempt in (1, 2):
             was_known = self._known(recipient.person_id) is not None
-            ref = self.conversation_for(recipient)
+            ref = self.conversation_for(recipient, stale=stale)
             self._pace(ref.conversation_id)
             try:
                 sent = self._run(
@@ -330,7 +358,7 @@ class TeamsTransport:
             except _NETWORK_ERRORS as error:
                 failure = translate_error(error)
                 if failure.reason == CONVERSATION_NOT_FOUND and was_known and attempt == 1:
-                    self.forget(recipient.person_id)  # stale reference: open the chat anew
+                    stale = ref.conversation_id  # an old reference: open the chat anew
                     continue
                 raise failure from error
             return SendResult(

@@ -1,4 +1,4 @@
-"""Pytest fixtures for the fake Slack Web API.
+"""Pytest fixtures for the fake Slack Web API and the fake Bot Framework connector (Teams).
 
 Make them available everywhere with one line in ``tests/conftest.py``:
 
@@ -8,12 +8,13 @@ Make them available everywhere with one line in ``tests/conftest.py``:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
 
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.teams_connector import FakeTeamsConnector
+from tests.fakes.teams_connector import FakeTeamsConnector, connector_settings
 
 
 @pytest.fixture
@@ -36,3 +37,18 @@ def fake_teams() -> Iterator[FakeTeamsConnector]:
     with FakeTeamsConnector() as connector:
         yield connector
         assert not connector.errors, f"the fake connector itself failed: {connector.errors!r}"
+
+
+@pytest.fixture
+def fake_teams_app(fake_teams: FakeTeamsConnector) -> Any:
+    """A real Teams SDK `App` (not initialised) pointed at `fake_teams`: outbound calls go to
+    the fake with a token it accepts; inbound tokens are checked against its ``/keys``
+    (sign them with ``tests.teams.signing.sign_activity_token``)."""
+    from bot.teams.sdk import make_teams_app
+
+    return make_teams_app(
+        connector_settings(),
+        token=fake_teams.token_provider,
+        service_url=fake_teams.url,
+        openid_metadata_url=fake_teams.openid_metadata_url,
+    )

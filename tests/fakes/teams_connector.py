@@ -399,6 +399,15 @@ class FakeTeamsConnector:
         )
 
 
+def connector_settings(**overrides: object) -> Any:
+    """`bot.config.Settings` for the fake's app id and tenant, ignoring `.env` (tests)."""
+    from bot.config import Settings
+
+    values: dict[str, object] = {"CLIENT_ID": DEFAULT_APP_ID, "TENANT_ID": DEFAULT_TENANT}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 

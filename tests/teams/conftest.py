@@ -10,16 +10,12 @@ from bot.config import Settings
 from bot.teams.loop import EventLoopThread
 from bot.teams.sdk import make_teams_app
 from bot.transports.teams import TeamsTransport
-from tests.fakes.teams_connector import DEFAULT_APP_ID, DEFAULT_TENANT, FakeTeamsConnector
+from tests.fakes.teams_connector import DEFAULT_TENANT, FakeTeamsConnector, connector_settings
 
 
 def teams_settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "CLIENT_ID": DEFAULT_APP_ID,
-        "TENANT_ID": DEFAULT_TENANT,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    settings: Settings = connector_settings(**overrides)
+    return settings
 
 
 @pytest.fixture(scope="session")

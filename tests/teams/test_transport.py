@@ -22,7 +22,7 @@ from bot.transports.teams import (
     TeamsTransport,
     translate_error,
 )
-from tests.fakes.teams_connector import DEFAULT_TENANT, FakeTeamsConnector
+from tests.fakes.teams_connector import DEFAULT_APP_ID, DEFAULT_TENANT, FakeTeamsConnector
 
 REMINDER = Message(
     kind=MessageKind.reminder,
@@ -223,3 +223,81 @@ def test_translate_unknown_status() -> None:
             httpx.HTTPStatusError("401", request=request, response=unauthorized)
         ).reason
     )
+
+
+def test_failure_reasons_are_explained_in_both_languages() -> None:
+    from bot.transports.teams import failure_text
+
+    assert "not installed" in failure_text(NOT_INSTALLED, "en")
+    assert "ikke installert" in failure_text(NOT_INSTALLED, "nb")
+    assert "CLIENT_ID" in failure_text("teams_unauthorized: the connector refused", "en")
+    assert (
+        failure_text("teams_http_409 (Conflict)", "nb") == "Teams svarte: teams_http_409 (Conflict)"
+    )
+
+
+def test_a_token_callable_and_an_environment_secret_do_not_mix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.teams.sdk import make_teams_app
+    from tests.teams.conftest import teams_settings
+
+    monkeypatch.setenv("CLIENT_SECRET", "from-the-environment")
+    with pytest.raises(ValueError, match="CLIENT_SECRET"):
+        make_teams_app(teams_settings(), token=lambda scope, tenant: None)
+
+
+def test_missing_credentials_are_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import Settings
+    from bot.teams.sdk import make_teams_app
+    from tests.teams.conftest import teams_settings
+
+    for name in ("CLIENT_ID", "CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValueError, match="CLIENT_ID"):
+        make_teams_app(Settings(_env_file=None))  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="CLIENT_SECRET is not set"):
+        make_teams_app(teams_settings())
+
+
+def test_app_is_configured_safely(
+    monkeypatch: pytest.MonkeyPatch, fake_teams: FakeTeamsConnector
+) -> None:
+    from bot.teams.sdk import HTTP_TIMEOUT_SECONDS, make_teams_app
+    from tests.teams.conftest import teams_settings
+
+    monkeypatch.setenv("DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS", "true")
+    app = make_teams_app(
+        teams_settings(),
+        token=fake_teams.token_provider,
+        openid_metadata_url=fake_teams.openid_metadata_url,
+    )
+    assert app.options.dangerously_allow_unauthenticated_requests is False
+    assert app.cloud.openid_metadata_url == fake_teams.openid_metadata_url
+    assert app.cloud.token_issuer == "https://api.botframework.com"
+    assert app.http_client.http.timeout.read == HTTP_TIMEOUT_SECONDS
+    assert app.api.service_url == "https://smba.trafficmanager.net/teams"
+    assert app.id == DEFAULT_APP_ID
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.ConnectTimeout("slow"),
+        TimeoutError("loop.run timed out"),
+        httpx.ConnectError("refused"),
+        httpx.RemoteProtocolError("closed"),
+    ],
+)
+def test_timeouts_and_connection_trouble_are_temporary(error: Exception) -> None:
+    assert isinstance(translate_error(error), TemporaryFailure)
+
+
+def test_a_request_timeout_is_temporary_and_403_outside_create_is_not_not_installed() -> None:
+    request = httpx.Request("POST", "http://127.0.0.1/v3/conversations/a:1/activities")
+    for status, expected in [(408, TemporaryFailure), (403, PermanentFailure)]:
+        response = httpx.Response(status, request=request)
+        failure = translate_error(httpx.HTTPStatusError("x", request=request, response=response))
+        assert isinstance(failure, expected)
+        assert failure.reason != NOT_INSTALLED
