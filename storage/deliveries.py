@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Table,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -87,36 +99,64 @@ class Claimed:
     attempts: int
     next_attempt_at: datetime
     expires_at: datetime | None
+    # The row's message may already have arrived (its last sender died, or timed out).
+    maybe_sent: bool = False
 
 
-_CLAIMED_COLUMNS = [DELIVERIES.c[name] for name in Claimed.__dataclass_fields__]
+# Set on a row whose lease ran out while it was being sent: its sender died (or stalled) and the
+# message may already have arrived, so the next sender asks the platform before resending.
+LEASE_EXPIRED = "lease expired: sender stopped mid-send"
+
+
+def _claimed_columns(table: Any) -> list[Any]:
+    columns = [table.c[name] for name in Claimed.__dataclass_fields__ if name != "maybe_sent"]
+    # A reclaimed row, or one whose last try timed out, may have reached the person.
+    maybe_sent = or_(table.c.error == LEASE_EXPIRED, table.c.error.like("timeout%"))
+    flag = type_coerce(func.coalesce(maybe_sent, false()), Boolean)
+    return [*columns, flag.label("maybe_sent")]
 
 
 def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
-    """Take up to `limit` due rows (and rows whose sender died mid-lease) for sending."""
+    """Take up to `limit` due rows (and rows whose sender died mid-lease) for sending.
+
+    PostgreSQL: the candidates are picked once, in a materialised CTE with FOR UPDATE SKIP
+    LOCKED, and the UPDATE joins them. (`id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` lets
+    the planner re-run the subquery per row, which claimed every due row, not `n`.)
+    SQLite: one conditional UPDATE; its writes are serialised, so nobody else can interleave.
+    """
     if limit <= 0:
         return []
     table = DELIVERIES
-    due = or_(
-        and_(table.c.status == DeliveryStatus.pending.value, table.c.next_attempt_at <= now),
-        and_(table.c.status == DeliveryStatus.sending.value, table.c.lease_until < now),
-    )
+    pending = and_(table.c.status == DeliveryStatus.pending.value, table.c.next_attempt_at <= now)
+    expired = and_(table.c.status == DeliveryStatus.sending.value, table.c.lease_until < now)
+    due = or_(pending, expired)
+    values = {
+        "status": DeliveryStatus.sending.value,
+        "lease_until": now + lease,
+        "attempts": table.c.attempts + 1,
+        "error": case(
+            (table.c.status == DeliveryStatus.sending.value, LEASE_EXPIRED), else_=table.c.error
+        ),
+    }
     candidates = (
         select(table.c.id).where(due).order_by(table.c.next_attempt_at, table.c.id).limit(limit)
     )
     if engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    statement = (
-        update(table)
-        .where(table.c.id.in_(candidates.scalar_subquery()))
-        .where(due)
-        .values(
-            status=DeliveryStatus.sending.value,
-            lease_until=now + lease,
-            attempts=table.c.attempts + 1,
+        picked = candidates.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        statement = (
+            update(table)
+            .where(table.c.id == picked.c.id)
+            .values(**values)
+            .returning(*_claimed_columns(table))
         )
-        .returning(*_CLAIMED_COLUMNS)
-    )
+    else:
+        statement = (
+            update(table)
+            .where(table.c.id.in_(candidates.scalar_subquery()))
+            .where(due)
+            .values(**values)
+            .returning(*_claimed_columns(table))
+        )
     with engine.begin() as connection:
         rows = connection.execute(statement).mappings().all()
     claimed = [Claimed(**row) for row in rows]
