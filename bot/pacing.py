@@ -5,6 +5,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class Bucket(Protocol):
+    """What the sender needs from a bucket: the in-process one below or the shared one."""
+
+    def available(self) -> int: ...
+
+    def take(self, wanted: int = 1) -> int: ...
+
+    def refund(self, tokens: int) -> None: ...
+
+    def seconds_until(self, tokens: int = 1) -> float: ...
+
+    def pause(self, seconds: float) -> None: ...
 
 
 class TokenBucket:

@@ -1,5 +1,12 @@
 """The sender: claims due deliveries, checks they still make sense, sends, records.
 
+Each send's outcome is written as soon as it is known (group commits: whoever finishes while
+nobody is writing writes everything queued so far), and a worker starts its next send only once
+its last outcome is committed. So if the process is killed, at most `concurrency` messages
+(the ones on the wire or awaiting their commit) went out without a record; their rows come back
+after the lease, marked as maybe sent, and a transport that can look (Slack's DM history) is
+asked before the message is sent again.
+
 No worker ever sleeps on a platform's behalf: a 429 reschedules the row after Retry-After
 and pauses the workspace's bucket; 5xx and timeouts back off exponentially with jitter;
 permanent errors fail the row with the platform's reason for the coordinator to see.
@@ -8,6 +15,7 @@ permanent errors fail the row with the platform's reason for the coordinator to 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from bot.compose import Composer, Subject
 from bot.messages import Message
-from bot.pacing import TokenBucket
+from bot.pacing import Bucket
 from bot.transports.base import (
     PermanentFailure,
     RateLimited,
@@ -33,7 +41,7 @@ from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
 from schedules.events import Nudge
 from schedules.plan import Plan
-from storage.deliveries import Claimed, Outcome, claim_due, record
+from storage.deliveries import Claimed, Outcome, OutcomeWriter, claim_due
 from storage.models import (
     ActionItem,
     ActionState,
@@ -107,6 +115,56 @@ class _Batch:
     optional_week: dict[int, int] = field(default_factory=dict)
 
 
+class _GroupCommit:
+    """Outcomes written as soon as they are known, many per transaction when they pile up.
+
+    `commit` returns once the caller's outcomes are in the database. A caller that finds no
+    write in progress writes everything queued (its own and what others queued meanwhile);
+    the others wait for that write. A failed write puts its outcomes back for the next writer.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._writer = OutcomeWriter(engine)
+        self._cond = threading.Condition()
+        self._queue: list[Outcome] = []
+        self._writing = False
+        self._queued = 0  # tickets handed out
+        self._written = 0  # every ticket up to this one is committed
+        self.transactions = 0
+
+    def commit(self, outcomes: Sequence[Outcome]) -> None:
+        with self._cond:
+            self._queue.extend(outcomes)
+            self._queued += 1
+            ticket = self._queued
+            while True:
+                if self._written >= ticket:
+                    return
+                if not self._writing:
+                    break
+                self._cond.wait()
+            self._writing = True
+            group, self._queue = self._queue, []
+            upto = self._queued
+        try:
+            self._writer.write(group)
+        except BaseException:
+            with self._cond:
+                self._queue[:0] = group
+                self._writing = False
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self._written = max(self._written, upto)
+            self._writing = False
+            self.transactions += 1
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._writer.close()
+
+
 class Sender:
     def __init__(
         self,
@@ -115,7 +173,7 @@ class Sender:
         transport: Transport,
         calendar: WorkCalendar,
         clock: Clock,
-        bucket: TokenBucket | None = None,
+        bucket: Bucket | None = None,
         config: SenderConfig | None = None,
         rng: random.Random | None = None,
         on_sent: Callable[[Sent], None] | None = None,
@@ -134,9 +192,11 @@ class Sender:
         )
         self._milestones = {milestone.id: milestone for milestone in plan.milestones}
         self._composer = Composer(plan)
+        self._commits = _GroupCommit(engine)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._commits.close()
 
     def run_once(self, limit: int | None = None) -> SendStats:
         """Claim and handle one batch of due rows, waiting for its sends."""
@@ -203,6 +263,8 @@ class Sender:
             jobs.append((delivery, person, message))
         if self.bucket is not None and decided:
             self.bucket.refund(len(decided))  # rows not sent (cancelled, deferred) cost nothing
+        if decided:
+            self._commits.commit(decided)
         # One task per worker rather than per message: submitting is not free at 10,000 rows.
         workers = self.config.concurrency
         futures = [
@@ -212,13 +274,20 @@ class Sender:
         return stats, _Pending(decided, futures)
 
     def _send_all(self, jobs: list[tuple[Claimed, Recipient, Message]]) -> list[Outcome]:
-        return [self._send(*job) for job in jobs]
+        outcomes = []
+        for job in jobs:
+            outcome = self._send(*job)
+            # The next send waits for this record: a crash leaves at most one unrecorded
+            # message per worker.
+            self._commits.commit([outcome])
+            outcomes.append(outcome)
+        return outcomes
 
     def _finish_batch(self, pending: _Pending) -> SendStats:
+        """Wait for a batch's sends; their outcomes are already recorded."""
         outcomes = list(pending.decided)
         for future in pending.futures:
             outcomes.extend(future.result())
-        record(self.engine, outcomes)
         stats = SendStats()
         for outcome in outcomes:
             _count(stats, outcome)

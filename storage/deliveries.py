@@ -7,6 +7,7 @@ single conditional UPDATE on SQLite, whose writes are serialised anyway.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
 
 from storage.models import Delivery, DeliveryStatus, table_of
 
@@ -250,3 +252,124 @@ def cancel_pending(engine: Engine, *conditions: Any, reason: str) -> int:
     )
     with engine.begin() as connection:
         return int(connection.execute(statement).rowcount or 0)
+
+
+class OutcomeWriter:
+    """Writes outcomes one small transaction at a time, as cheaply as the driver allows.
+
+    The sender records every send as soon as it is known, so this runs once per handful of
+    messages: a dedicated DBAPI connection and plain SQL (no statement building) keep it at
+    tens of microseconds on SQLite. On PostgreSQL the commit does not wait for the WAL flush
+    (`synchronous_commit off`, per transaction): the record is visible to other senders at
+    once and survives the sender being killed; only a crash of the database server itself
+    could lose the last fraction of a second of records (those messages could then repeat).
+
+    One writer at a time (the sender's group commit serialises calls).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._raw: Any = None
+        dialect = engine.dialect
+        self._postgres = dialect.name == "postgresql"
+        # An in-memory SQLite database is one shared connection: go through SQLAlchemy.
+        self._shared = isinstance(engine.pool, StaticPool)
+        processor = DELIVERIES.c.sent_at.type.bind_processor(dialect)
+        self._time: Any = processor or (lambda value: value)
+
+        def ph(name: str) -> str:
+            return f"%({name})s" if self._postgres else f":{name}"
+
+        table = DELIVERIES.name
+        sending = DeliveryStatus.sending.value
+        self._table = table
+        self._sent_sqls: dict[int, str] = {}
+        self._other_sql = (
+            f"UPDATE {table} SET status = {ph('status')}, "  # noqa: S608
+            f"next_attempt_at = COALESCE({ph('next')}, next_attempt_at), error = {ph('error')}, "
+            f"lease_until = NULL, attempts = attempts - {ph('refund')} "
+            f"WHERE id = {ph('id')} AND status = '{sending}'"
+        )
+
+    def write(self, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
+        if self._shared:
+            record(self._engine, outcomes)
+            return
+        sent: list[Any] = []
+        other: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            if outcome.status is DeliveryStatus.sent:
+                sent.extend(
+                    (
+                        outcome.delivery_id,
+                        self._time(outcome.sent_at),
+                        outcome.platform,
+                        outcome.channel_id,
+                        outcome.message_id,
+                    )
+                )
+            else:
+                other.append(
+                    {
+                        "id": outcome.delivery_id,
+                        "status": outcome.status.value,
+                        "next": self._time(outcome.next_attempt_at),
+                        "error": outcome.error[:500] if outcome.error else None,
+                        "refund": 1 if outcome.refund_attempt else 0,
+                    }
+                )
+        if self._raw is None:
+            self._raw = self._engine.raw_connection()
+        raw = self._raw
+        try:
+            cursor = raw.cursor()
+            try:
+                if self._postgres:
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
+                if sent:
+                    cursor.execute(self._sent_sql(len(sent) // 5), sent)
+                if other:
+                    cursor.executemany(self._other_sql, other)
+            finally:
+                cursor.close()
+            raw.commit()
+        except BaseException:
+            self._raw = None
+            with contextlib.suppress(Exception):  # the connection is gone either way
+                raw.invalidate()
+            raise
+
+    def _sent_sql(self, rows: int) -> str:
+        """One UPDATE … FROM (VALUES …) for all sent rows: one statement, one round trip.
+
+        (Each call into the driver may wait for the GIL; one statement instead of one per
+        row keeps the commit short while other threads are busy.)
+        """
+        sql = self._sent_sqls.get(rows)
+        if sql is None:
+            if self._postgres:
+                row = "(%s::integer, %s::timestamptz, %s::varchar, %s::varchar, %s::varchar)"
+                alias = "v (id, at, platform, channel, message)"
+                names = ("v.id", "v.at", "v.platform", "v.channel", "v.message")
+            else:
+                row = "(?, ?, ?, ?, ?)"
+                alias = "v"
+                names = ("v.column1", "v.column2", "v.column3", "v.column4", "v.column5")
+            values = ", ".join([row] * rows)
+            sql = (
+                f"UPDATE {self._table} SET status = '{DeliveryStatus.sent.value}', "  # noqa: S608
+                f"sent_at = {names[1]}, platform = {names[2]}, channel_id = {names[3]}, "
+                f"message_id = {names[4]}, error = NULL, lease_until = NULL "
+                f"FROM (VALUES {values}) AS {alias} "
+                f"WHERE {self._table}.id = {names[0]} "
+                f"AND {self._table}.status = '{DeliveryStatus.sending.value}'"
+            )
+            self._sent_sqls[rows] = sql
+        return sql
+
+    def close(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.close()
