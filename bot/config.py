@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     port: int = Field(default=3000, alias="PORT")
 
+    # Before resending a delivery whose sender died mid-send, look in the bot's DM history
+    # (conversations.history, needs the im:history scope) whether it already arrived.
+    slack_history_check: bool = Field(default=True, alias="ARKBOT_SLACK_HISTORY_CHECK")
+    # Keep the rate budget per workspace in the database, shared by every instance.
+    shared_rate_limit: bool = Field(default=True, alias="ARKBOT_SHARED_RATE_LIMIT")
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:

@@ -33,6 +33,7 @@ from bot.transports.base import (
     PermanentFailure,
     RateLimited,
     Recipient,
+    SendResult,
     TemporaryFailure,
     Transport,
     TransportError,
@@ -193,6 +194,10 @@ class Sender:
         self._milestones = {milestone.id: milestone for milestone in plan.milestones}
         self._composer = Composer(plan)
         self._commits = _GroupCommit(engine)
+        # Optional (ChecksDelivery): was a maybe-sent row's message delivered already?
+        self._already_delivered: Callable[[Recipient, int], SendResult | None] | None = getattr(
+            transport, "already_delivered", None
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -381,6 +386,17 @@ class Sender:
     def _send(self, delivery: Claimed, recipient: Recipient, message: Message) -> Outcome:
         assert delivery.id is not None
         try:
+            if delivery.maybe_sent and self._already_delivered is not None:
+                earlier = self._already_delivered(recipient, delivery.id)
+                if earlier is not None:
+                    return Outcome(
+                        delivery.id,
+                        DeliveryStatus.sent,
+                        sent_at=self.clock.now(),
+                        platform=earlier.platform,
+                        channel_id=earlier.channel_id,
+                        message_id=earlier.message_id,
+                    )
             result = self.transport.send(recipient, message)
         except RateLimited as limited:
             if self.bucket is not None:
