@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.engine import Engine
+
 from bot.config import Settings
-from bot.pacing import TokenBucket
+from bot.pacing import Bucket, SharedTokenBucket, TokenBucket
 from bot.sender import SenderConfig
 from bot.transports.base import Transport
 from schedules.calendar import WorkCalendar
@@ -34,7 +36,16 @@ def sender_config_from(settings: Settings) -> SenderConfig:
     )
 
 
-def bucket_from(settings: Settings) -> TokenBucket:
+def bucket_from(
+    settings: Settings, engine: Engine | None = None, transport: Transport | None = None
+) -> Bucket:
+    """The transport's rate budget: in the database (shared by every instance) when an engine
+    is given and ARKBOT_SHARED_RATE_LIMIT is on, else in this process only."""
+    if engine is not None and settings.shared_rate_limit:
+        key = f"{transport.platform}:{transport.workspace}" if transport else "slack:default"
+        return SharedTokenBucket.per_minute(
+            engine, key, settings.rate_per_minute, settings.rate_burst
+        )
     return TokenBucket.per_minute(settings.rate_per_minute, settings.rate_burst)
 
 

@@ -78,7 +78,7 @@ def _parts(settings: Settings, clock: Clock) -> tuple[Planner, Sender]:
         transport,
         calendar,
         clock,
-        bucket=bucket_from(settings),
+        bucket=bucket_from(settings, engine, transport),
         config=sender_config_from(settings),
     )
     return planner, sender
