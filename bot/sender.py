@@ -124,8 +124,9 @@ class _GroupCommit:
     the others wait for that write. A failed write puts its outcomes back for the next writer.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, write_lock: threading.Lock | None = None) -> None:
         self._writer = OutcomeWriter(engine)
+        self._write_lock = write_lock or threading.Lock()
         self._cond = threading.Condition()
         self._queue: list[Outcome] = []
         self._writing = False
@@ -148,7 +149,8 @@ class _GroupCommit:
             group, self._queue = self._queue, []
             upto = self._queued
         try:
-            self._writer.write(group)
+            with self._write_lock:
+                self._writer.write(group)
         except BaseException:
             with self._cond:
                 self._queue[:0] = group
@@ -193,7 +195,11 @@ class Sender:
         )
         self._milestones = {milestone.id: milestone for milestone in plan.milestones}
         self._composer = Composer(plan)
-        self._commits = _GroupCommit(engine)
+        # SQLite has one writer at a time, and a writer that finds the file locked sleeps in
+        # SQLite's busy handler (1, 2, 5… ms). The claim and the outcome writes of this process
+        # therefore take turns on a lock of ours, which wakes the next one at once.
+        self._sqlite_writes = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._commits = _GroupCommit(engine, self._sqlite_writes)
         # Optional (ChecksDelivery): was a maybe-sent row's message delivered already?
         self._already_delivered: Callable[[Recipient, int], SendResult | None] | None = getattr(
             transport, "already_delivered", None
@@ -243,7 +249,11 @@ class Sender:
             # Tokens are reserved before claiming, so overlapping batches cannot overspend.
             wanted = self.bucket.take(wanted)
         now = self.clock.now()
-        claimed = claim_due(self.engine, now, wanted, self.config.lease)
+        if self._sqlite_writes is not None:
+            with self._sqlite_writes:
+                claimed = claim_due(self.engine, now, wanted, self.config.lease)
+        else:
+            claimed = claim_due(self.engine, now, wanted, self.config.lease)
         if self.bucket is not None and len(claimed) < wanted:
             self.bucket.refund(wanted - len(claimed))
         stats = SendStats(claimed=len(claimed))

@@ -258,11 +258,12 @@ class OutcomeWriter:
     """Writes outcomes one small transaction at a time, as cheaply as the driver allows.
 
     The sender records every send as soon as it is known, so this runs once per handful of
-    messages: a dedicated DBAPI connection and plain SQL (no statement building) keep it at
-    tens of microseconds on SQLite. On PostgreSQL the commit does not wait for the WAL flush
-    (`synchronous_commit off`, per transaction): the record is visible to other senders at
-    once and survives the sender being killed; only a crash of the database server itself
-    could lose the last fraction of a second of records (those messages could then repeat).
+    messages: a dedicated DBAPI connection in autocommit mode and one plain SQL statement (no
+    statement building, one round trip) keep it at tens of microseconds on SQLite. On
+    PostgreSQL the commit does not wait for the WAL flush (`synchronous_commit off` on the
+    writer's own connection): the record is visible to other senders at once and survives
+    the sender being killed; only a crash of the database server itself could lose the last
+    fraction of a second of records (those messages could then repeat).
 
     One writer at a time (the sender's group commit serialises calls).
     """
@@ -320,26 +321,43 @@ class OutcomeWriter:
                         "refund": 1 if outcome.refund_attempt else 0,
                     }
                 )
-        if self._raw is None:
-            self._raw = self._engine.raw_connection()
-        raw = self._raw
+        raw = self._connection()
         try:
             cursor = raw.cursor()
-            try:
-                if self._postgres:
-                    cursor.execute("SET LOCAL synchronous_commit TO off")
+            try:  # autocommit: each statement is its own transaction, one round trip
                 if sent:
                     cursor.execute(self._sent_sql(len(sent) // 5), sent)
                 if other:
                     cursor.executemany(self._other_sql, other)
             finally:
                 cursor.close()
-            raw.commit()
         except BaseException:
-            self._raw = None
-            with contextlib.suppress(Exception):  # the connection is gone either way
-                raw.invalidate()
+            self._discard()
             raise
+
+    def _connection(self) -> Any:
+        """The writer's own connection, in autocommit mode (never handed back to the pool)."""
+        if self._raw is None:
+            raw = self._engine.raw_connection()
+            try:
+                driver = raw.driver_connection
+                if self._postgres:
+                    driver.autocommit = True  # type: ignore[union-attr]
+                    with driver.cursor() as cursor:  # type: ignore[union-attr]
+                        cursor.execute("SET synchronous_commit TO off")
+                else:
+                    driver.isolation_level = None  # type: ignore[union-attr]
+            except BaseException:
+                raw.invalidate()
+                raise
+            self._raw = raw
+        return self._raw
+
+    def _discard(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            with contextlib.suppress(Exception):  # the connection may be gone already
+                raw.invalidate()
 
     def _sent_sql(self, rows: int) -> str:
         """One UPDATE … FROM (VALUES …) for all sent rows: one statement, one round trip.
@@ -370,6 +388,5 @@ class OutcomeWriter:
         return sql
 
     def close(self) -> None:
-        raw, self._raw = self._raw, None
-        if raw is not None:
-            raw.close()
+        # Its session settings differ from the pool's: close it rather than return it.
+        self._discard()
