@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     teams_rate_per_second: int = Field(default=50, alias="ARKBOT_TEAMS_RATE_PER_SECOND")
     # Where a person known on both platforms (and preferring neither) gets their nudges.
     default_platform: str = Field(default="slack", alias="ARKBOT_DEFAULT_PLATFORM")
+    # Before resending a delivery whose sender died mid-send, look in the bot's DM history
+    # (conversations.history, needs the im:history scope) whether it already arrived.
+    slack_history_check: bool = Field(default=True, alias="ARKBOT_SLACK_HISTORY_CHECK")
+    # Keep the rate budget per workspace in the database, shared by every instance.
+    shared_rate_limit: bool = Field(default=True, alias="ARKBOT_SHARED_RATE_LIMIT")
 
     @field_validator("slack_api_url")
     @classmethod

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.engine import Engine
+
 from bot.config import Settings
-from bot.pacing import TokenBucket
+from bot.pacing import Bucket, SharedTokenBucket, TokenBucket
 from bot.sender import SenderConfig
 from bot.transports.base import Transport
 from schedules.calendar import WorkCalendar
@@ -41,8 +43,8 @@ def sender_config_from(settings: Settings) -> SenderConfig:
     )
 
 
-def bucket_from(settings: Settings, platform: str = "slack") -> TokenBucket:
-    """The pacing bucket of one platform.
+def _rate(settings: Settings, platform: str) -> tuple[float, float]:
+    """(tokens a second, burst) of one platform.
 
     Slack: ``ARKBOT_RATE_PER_MINUTE`` with a burst of ``ARKBOT_RATE_BURST``. Teams: 50
     requests a second per tenant in any one-second window, so the bucket refills at
@@ -51,11 +53,31 @@ def bucket_from(settings: Settings, platform: str = "slack") -> TokenBucket:
     if platform == "teams":
         rate = max(1, settings.teams_rate_per_second)
         burst = 2 if rate > 4 else 1
-        return TokenBucket(float(rate - burst), float(burst))
-    return TokenBucket.per_minute(settings.rate_per_minute, settings.rate_burst)
+        return float(rate - burst), float(burst)
+    return settings.rate_per_minute / 60.0, float(settings.rate_burst)
 
 
-def sender_bucket_from(settings: Settings, transport: Transport) -> TokenBucket:
+def bucket_from(
+    settings: Settings,
+    engine: Engine | None = None,
+    transport: Transport | None = None,
+    *,
+    platform: str | None = None,
+) -> Bucket:
+    """A platform's rate budget (the transport's, or `platform`'s): in the database, shared
+    by every instance, when an engine is given and ARKBOT_SHARED_RATE_LIMIT is on; else in
+    this process only."""
+    name = platform or (transport.platform if transport is not None else "slack")
+    workspace = transport.workspace if transport is not None else "default"
+    rate, burst = _rate(settings, name)
+    if engine is not None and settings.shared_rate_limit:
+        return SharedTokenBucket(engine, f"{name}:{workspace}", rate, burst)
+    return TokenBucket(rate, burst)
+
+
+def sender_bucket_from(
+    settings: Settings, transport: Transport, engine: Engine | None = None
+) -> Bucket:
     """The sender's bucket for `transport`: its platform's.
 
     A `RoutingTransport` paces each platform with its own bucket; the sender's then allows
@@ -63,9 +85,12 @@ def sender_bucket_from(settings: Settings, transport: Transport) -> TokenBucket:
     whose platform is out of tokens is rescheduled, not waited for).
     """
     if transport.platform == "routing":
-        slack, teams = bucket_from(settings, "slack"), bucket_from(settings, "teams")
-        return TokenBucket(slack.rate + teams.rate, slack.capacity + teams.capacity)
-    return bucket_from(settings, transport.platform)
+        (slack, slack_burst), (teams, teams_burst) = (
+            _rate(settings, "slack"),
+            _rate(settings, "teams"),
+        )
+        return TokenBucket(slack + teams, slack_burst + teams_burst)
+    return bucket_from(settings, engine, transport)
 
 
 def slack_configured(settings: Settings) -> bool:
@@ -123,7 +148,10 @@ def transport_from(
             "teams": _teams(settings, engine, clock, teams_token),
         },
         default_platform=settings.default_platform,
-        buckets={"slack": bucket_from(settings, "slack"), "teams": bucket_from(settings, "teams")},
+        buckets={
+            "slack": bucket_from(settings, engine, platform="slack"),
+            "teams": bucket_from(settings, engine, platform="teams"),
+        },
     )
 
 

@@ -1,5 +1,12 @@
 """The sender: claims due deliveries, checks they still make sense, sends, records.
 
+Each send's outcome is written as soon as it is known (group commits: whoever finishes while
+nobody is writing writes everything queued so far), and a worker starts its next send only once
+its last outcome is committed. So if the process is killed, at most `concurrency` messages
+(the ones on the wire or awaiting their commit) went out without a record; their rows come back
+after the lease, marked as maybe sent, and a transport that can look (Slack's DM history) is
+asked before the message is sent again.
+
 No worker ever sleeps on a platform's behalf: a 429 reschedules the row after Retry-After
 and pauses the workspace's bucket; 5xx and timeouts back off exponentially with jitter;
 permanent errors fail the row with the platform's reason for the coordinator to see.
@@ -8,6 +15,7 @@ permanent errors fail the row with the platform's reason for the coordinator to 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -21,11 +29,12 @@ from sqlalchemy.engine import Engine
 from bot import digest
 from bot.compose import Composer, Subject
 from bot.messages import Message
-from bot.pacing import TokenBucket
+from bot.pacing import Bucket
 from bot.transports.base import (
     PermanentFailure,
     RateLimited,
     Recipient,
+    SendResult,
     TemporaryFailure,
     Transport,
     TransportError,
@@ -34,7 +43,7 @@ from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
 from schedules.events import Nudge
 from schedules.plan import Plan
-from storage.deliveries import Claimed, Outcome, claim_due, record
+from storage.deliveries import Claimed, Outcome, OutcomeWriter, claim_due
 from storage.models import (
     ActionItem,
     ActionState,
@@ -114,6 +123,58 @@ class _Batch:
     capped: dict[tuple[object, ...], datetime | None] = field(default_factory=dict)
 
 
+class _GroupCommit:
+    """Outcomes written as soon as they are known, many per transaction when they pile up.
+
+    `commit` returns once the caller's outcomes are in the database. A caller that finds no
+    write in progress writes everything queued (its own and what others queued meanwhile);
+    the others wait for that write. A failed write puts its outcomes back for the next writer.
+    """
+
+    def __init__(self, engine: Engine, write_lock: threading.Lock | None = None) -> None:
+        self._writer = OutcomeWriter(engine)
+        self._write_lock = write_lock or threading.Lock()
+        self._cond = threading.Condition()
+        self._queue: list[Outcome] = []
+        self._writing = False
+        self._queued = 0  # tickets handed out
+        self._written = 0  # every ticket up to this one is committed
+        self.transactions = 0
+
+    def commit(self, outcomes: Sequence[Outcome]) -> None:
+        with self._cond:
+            self._queue.extend(outcomes)
+            self._queued += 1
+            ticket = self._queued
+            while True:
+                if self._written >= ticket:
+                    return
+                if not self._writing:
+                    break
+                self._cond.wait()
+            self._writing = True
+            group, self._queue = self._queue, []
+            upto = self._queued
+        try:
+            with self._write_lock:
+                self._writer.write(group)
+        except BaseException:
+            with self._cond:
+                self._queue[:0] = group
+                self._writing = False
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self._written = max(self._written, upto)
+            self._writing = False
+            self.transactions += 1
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._writer.close()
+
+
 class Sender:
     def __init__(
         self,
@@ -122,7 +183,7 @@ class Sender:
         transport: Transport,
         calendar: WorkCalendar,
         clock: Clock,
-        bucket: TokenBucket | None = None,
+        bucket: Bucket | None = None,
         config: SenderConfig | None = None,
         rng: random.Random | None = None,
         on_sent: Callable[[Sent], None] | None = None,
@@ -141,6 +202,15 @@ class Sender:
         )
         self._live = LivePlan(engine, plan)  # the plan with the dates set in the database
         self._use_plan(plan)
+        # SQLite has one writer at a time, and a writer that finds the file locked sleeps in
+        # SQLite's busy handler (1, 2, 5… ms). The claim and the outcome writes of this process
+        # therefore take turns on a lock of ours, which wakes the next one at once.
+        self._sqlite_writes = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._commits = _GroupCommit(engine, self._sqlite_writes)
+        # Optional (ChecksDelivery): was a maybe-sent row's message delivered already?
+        self._already_delivered: Callable[[Recipient, int], SendResult | None] | None = getattr(
+            transport, "already_delivered", None
+        )
 
     def _use_plan(self, plan: Plan) -> None:
         self._plan_now = plan
@@ -149,6 +219,7 @@ class Sender:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._commits.close()
 
     def run_once(self, limit: int | None = None) -> SendStats:
         """Claim and handle one batch of due rows, waiting for its sends."""
@@ -190,7 +261,11 @@ class Sender:
             # Tokens are reserved before claiming, so overlapping batches cannot overspend.
             wanted = self.bucket.take(wanted)
         now = self.clock.now()
-        claimed = claim_due(self.engine, now, wanted, self.config.lease)
+        if self._sqlite_writes is not None:
+            with self._sqlite_writes:
+                claimed = claim_due(self.engine, now, wanted, self.config.lease)
+        else:
+            claimed = claim_due(self.engine, now, wanted, self.config.lease)
         if self.bucket is not None and len(claimed) < wanted:
             self.bucket.refund(wanted - len(claimed))
         reserved = len(claimed)
@@ -232,6 +307,8 @@ class Sender:
         )
         if self.bucket is not None and (unsent := reserved - len(bundles)) > 0:
             self.bucket.refund(unsent)  # rows not sent (cancelled, deferred, in a digest)
+        if decided:
+            self._commits.commit(decided)
         # One task per worker rather than per message: submitting is not free at 10,000 rows.
         workers = self.config.concurrency
         futures = [
@@ -245,15 +322,18 @@ class Sender:
         for rows, recipient, message in jobs:
             # One message for all the rows of a digest: they share its outcome.
             outcome = self._send(rows[0], recipient, message, tuple(rows[1:]))
-            outcomes.append(outcome)
-            outcomes.extend(replace(outcome, delivery_id=row.id) for row in rows[1:])
+            shared = [outcome, *(replace(outcome, delivery_id=row.id) for row in rows[1:])]
+            # The next send waits for this record: a crash leaves at most one unrecorded
+            # message per worker.
+            self._commits.commit(shared)
+            outcomes.extend(shared)
         return outcomes
 
     def _finish_batch(self, pending: _Pending) -> SendStats:
+        """Wait for a batch's sends; their outcomes are already recorded."""
         outcomes = list(pending.decided)
         for future in pending.futures:
             outcomes.extend(future.result())
-        record(self.engine, outcomes)
         stats = SendStats()
         for outcome in outcomes:
             _count(stats, outcome)
@@ -361,6 +441,17 @@ class Sender:
     ) -> Outcome:
         assert delivery.id is not None
         try:
+            if delivery.maybe_sent and self._already_delivered is not None:
+                earlier = self._already_delivered(recipient, delivery.id)
+                if earlier is not None:
+                    return Outcome(
+                        delivery.id,
+                        DeliveryStatus.sent,
+                        sent_at=self.clock.now(),
+                        platform=earlier.platform,
+                        channel_id=earlier.channel_id,
+                        message_id=earlier.message_id,
+                    )
             result = self.transport.send(recipient, message)
         except RateLimited as limited:
             if self.bucket is not None:

@@ -341,3 +341,19 @@ class MilestoneOverride(SQLModel, table=True):
     revision: int = 1
     set_by: str = Field(max_length=254)
     set_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class RateBucket(SQLModel, table=True):
+    """A platform's rate budget (key `slack:default`, `teams:<tenant>`…), shared by instances.
+
+    Every sender of every instance takes its tokens from this row, so all of them together
+    stay under the platform's limit without a coordinator process.
+    """
+
+    __tablename__ = "rate_buckets"
+
+    key: str = Field(primary_key=True, max_length=128)
+    tokens: float
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # A 429 pauses the platform for every instance until then.
+    paused_until: datetime | None = Field(default=None, sa_column=utc_column())

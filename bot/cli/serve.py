@@ -84,7 +84,7 @@ def _parts(settings: Settings, clock: Clock) -> tuple[Planner, Sender]:
         transport,
         calendar,
         clock,
-        bucket=sender_bucket_from(settings, transport),
+        bucket=sender_bucket_from(settings, transport, engine),
         config=sender_config_from(settings),
     )
     return planner, sender

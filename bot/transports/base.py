@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.messages import Message
 
@@ -74,3 +74,18 @@ def recipient_of(person: Any) -> Recipient:
         teams_tenant_id=person.teams_tenant_id,
         preferred_platform=person.preferred_platform,
     )
+
+
+@runtime_checkable
+class ChecksDelivery(Protocol):
+    """Optional: a transport that can tell whether a message already reached its recipient.
+
+    The sender asks before resending a row whose earlier sender died mid-send (or timed out),
+    and records the delivery as sent instead of sending it twice. A transport that cannot
+    look (the console, a Teams transport without history access) leaves the method out; the
+    repeats after a crash are then bounded by the sender's concurrency.
+    """
+
+    def already_delivered(self, recipient: Recipient, delivery_id: int) -> SendResult | None:
+        """The earlier message for `delivery_id`, if it arrived; None if not (or unknown)."""
+        ...

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.messages import Message
-from bot.pacing import TokenBucket
+from bot.pacing import Bucket
 from bot.transports.base import (
     PermanentFailure,
     RateLimited,
@@ -55,7 +55,7 @@ class RoutingTransport:
         transports: Mapping[str, Transport],
         *,
         default_platform: str = "slack",
-        buckets: Mapping[str, TokenBucket] | None = None,
+        buckets: Mapping[str, Bucket] | None = None,
         workspace: str = "default",
     ) -> None:
         unknown = set(transports) - set(PLATFORMS)

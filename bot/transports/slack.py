@@ -6,6 +6,12 @@ errors — `RateLimited` (HTTP 429, with Slack's Retry-After), `TemporaryFailure
 timeouts, connection trouble, Slack's own "try again" codes) or `PermanentFailure` (the
 Slack error code as the reason, e.g. ``users_not_found``).
 
+Every message carries Slack message metadata (``arkbot_delivery`` with the delivery id). When
+the sender resends a delivery whose earlier sender died mid-send, `already_delivered` reads the
+DM's recent history (``conversations.history``, scope ``im:history``) for that metadata, so a
+message that did arrive is recorded, not sent twice. Without the scope (``missing_scope``) the
+check switches itself off with a warning; ``ARKBOT_SLACK_HISTORY_CHECK=false`` turns it off.
+
 Email → user id and user id → DM channel are cached per transport (thread-safe, one
 lookup per key even when several threads ask at once). A cached entry that Slack no
 longer accepts (``channel_not_found``, ``user_not_found``…) is dropped so the next try
@@ -15,6 +21,7 @@ looks it up again.
 from __future__ import annotations
 
 import http.client
+import logging
 import threading
 import urllib.error
 from collections.abc import Callable, Mapping
@@ -36,7 +43,17 @@ from bot.transports.base import (
     TransportError,
 )
 
+log = logging.getLogger(__name__)
+
 DEFAULT_RETRY_AFTER = 30.0
+METADATA_EVENT = "arkbot_delivery"
+# How many of the DM's newest messages the history check reads. A reclaimed delivery went out
+# at most a lease ago, and nobody gets dozens of nudges in that time.
+HISTORY_DEPTH = 50
+# The app cannot read DM history: the check is off, sends go ahead.
+_NO_HISTORY = frozenset(
+    {"missing_scope", "not_allowed_token_type", "no_permission", "access_denied"}
+)
 TEMPORARY_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 )
@@ -160,9 +177,12 @@ class SlackTransport:
 
     platform: str = "slack"
 
-    def __init__(self, client: WebClient, workspace: str = "default") -> None:
+    def __init__(
+        self, client: WebClient, workspace: str = "default", history_check: bool = True
+    ) -> None:
         self.client = client
         self.workspace = workspace
+        self.history_check = history_check
         self._user_ids = _SingleFlightCache()  # lower-cased email → user id
         self._dm_channels = _SingleFlightCache()  # user id → DM channel id
 
@@ -174,7 +194,11 @@ class SlackTransport:
                 "SLACK_BOT_TOKEN is not set: the Slack transport needs the bot token "
                 "(xoxb-…) in the environment or in .env"
             )
-        return cls(slack_client(token.strip(), settings.slack_api_url), workspace=workspace)
+        return cls(
+            slack_client(token.strip(), settings.slack_api_url),
+            workspace=workspace,
+            history_check=settings.slack_history_check,
+        )
 
     # -- the Transport protocol ----------------------------------------------------------
 
@@ -182,6 +206,12 @@ class SlackTransport:
         user_id = self.resolve_user(recipient)
         channel = self.open_dm(user_id)
         payload = render_payload(message)
+        metadata = None
+        if message.delivery_id is not None:
+            metadata = {
+                "event_type": METADATA_EVENT,
+                "event_payload": {"delivery_id": message.delivery_id},
+            }
         try:
             response = self.client.chat_postMessage(
                 channel=channel,
@@ -189,6 +219,7 @@ class SlackTransport:
                 blocks=payload["blocks"] or None,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=metadata,
             )
         except _NETWORK_ERRORS as error:
             failure = translate_error(error)
@@ -200,6 +231,41 @@ class SlackTransport:
             channel_id=str(response.get("channel") or channel),
             message_id=_ts(response),
         )
+
+    def already_delivered(self, recipient: Recipient, delivery_id: int) -> SendResult | None:
+        """The message for `delivery_id` in the recipient's DM, if it is there (ChecksDelivery)."""
+        if not self.history_check:
+            return None
+        user_id = self.resolve_user(recipient)
+        channel = self.open_dm(user_id)
+        try:
+            response = self.client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=HISTORY_DEPTH
+            )
+        except _NETWORK_ERRORS as error:
+            failure = translate_error(error)
+            if failure.reason in _NO_HISTORY:
+                log.warning(
+                    "Slack refused conversations.history (%s): add the im:history scope and "
+                    "reinstall the app, or set ARKBOT_SLACK_HISTORY_CHECK=false. Until then a "
+                    "message interrupted by a crash may arrive twice.",
+                    failure.reason,
+                )
+                self.history_check = False
+                return None
+            if failure.reason in _STALE_CHANNEL:
+                self._dm_channels.forget(user_id)
+            raise failure from error
+        for found in response.get("messages") or []:
+            metadata = found.get("metadata") if isinstance(found, dict) else None
+            if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
+                continue
+            payload = metadata.get("event_payload") or {}
+            if str(payload.get("delivery_id")) == str(delivery_id):
+                return SendResult(
+                    platform=self.platform, channel_id=channel, message_id=found.get("ts")
+                )
+        return None
 
     # -- the pieces, public for the Slack app and for tests -------------------------------
 

@@ -113,3 +113,39 @@ def test_two_senders_on_one_database_send_each_message_once(db_url: str) -> None
     finally:
         engine_a.dispose()
         engine_b.dispose()
+
+
+def test_a_reclaimed_row_is_checked_with_the_transport_before_it_is_resent(
+    engine: Engine,
+) -> None:
+    from dataclasses import dataclass, field
+
+    from bot.transports.base import Recipient, SendResult
+
+    @dataclass
+    class Checking(ScriptedTransport):
+        arrived: set[int] = field(default_factory=set)
+        asked: list[int] = field(default_factory=list)
+
+        def already_delivered(self, recipient: Recipient, delivery_id: int) -> SendResult | None:
+            self.asked.append(delivery_id)
+            if delivery_id in self.arrived:
+                return SendResult(self.platform, channel_id="D1", message_id="earlier")
+            return None
+
+    plan = make_plan(SURVEY)
+    transport = Checking()
+    world = build_world(engine, plan, oslo(date(2024, 3, 4), 9), transport=transport)
+    world.planner.run()
+    dead = claim_due(engine, world.clock.now(), 100, timedelta(seconds=120))
+    transport.arrived = {dead[0].id, dead[1].id}  # the dead sender got two out
+    world.at(oslo(date(2024, 3, 4), 9, 3))
+    stats = world.sender.run_once()
+    assert stats.sent == 6
+    assert sorted(transport.asked) == sorted(row.id for row in dead)
+    assert len(transport.sent) == 4  # the two that arrived are not sent again
+    earlier = {d.id: d.message_id for d in world.deliveries() if d.id in transport.arrived}
+    assert set(earlier.values()) == {"earlier"}
+    assert all(d.error is None for d in world.deliveries() if d.status is DeliveryStatus.sent)
+    world.at(oslo(date(2024, 3, 4), 9, 10)).tick()
+    assert len(transport.asked) == 6  # rows sent normally are never checked

@@ -21,6 +21,12 @@ What it imitates, and how:
   limit it answers HTTP 429 ``{"ok": false, "error": "ratelimited"}`` with a whole-second
   ``Retry-After`` header until the oldest post leaves the window.
 - Scripted failures: ``fail_next(method, status=500)`` or ``fail_next(method, error=...)``.
+- ``conversations.history`` of a channel, newest first, with each message's ``metadata``
+  (``{"event_type", "event_payload"}``, as posted) when ``include_all_metadata`` is set;
+  ``history_scope=False`` answers ``missing_scope`` (an app installed without ``im:history``).
+- Held requests: ``hold(method, after=n)`` lets the first ``n`` calls through and keeps the
+  rest waiting (accepted only at ``release()``) — requests on the wire when a client dies.
+  ``wait_until(predicate)`` waits, without polling, for what the fake has seen.
 - Block sanity: duplicate ``block_id`` in a message or duplicate ``action_id`` inside one
   block answers ``invalid_blocks``, as Slack does.
 
@@ -123,6 +129,7 @@ class FakeSlackAPI:
         team_id: str = "T0FAKE0001",
         bot_user_id: str = "U0ARKBOT01",
         bot_id: str = "B0ARKBOT01",
+        history_scope: bool = True,
     ) -> None:
         self.token = token
         self.team_id = team_id
@@ -131,8 +138,13 @@ class FakeSlackAPI:
         self.rate_limit_per_minute = rate_limit_per_minute
         self.time_fn = time_fn
         self.delay_seconds = delay_seconds
+        self.history_scope = history_scope
 
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._counts: dict[str, int] = {}
+        self._hold: tuple[str, int] | None = None
+        self._released = threading.Event()
         self._users: dict[str, str] = {email.lower(): uid for email, uid in (users or {}).items()}
         self._user_ids: set[str] = set(self._users.values())
         self._inactive: set[str] = set(inactive)
@@ -177,7 +189,7 @@ class FakeSlackAPI:
         server, thread = self._server, self._thread
         if server is None:
             return
-        self._stopping.set()  # cuts delay_seconds short
+        self._stopping.set()  # cuts delay_seconds and held requests short
         server.shutdown()
         server.server_close()
         if thread is not None:
@@ -258,6 +270,29 @@ class FakeSlackAPI:
         failure = _ScriptedFailure(http_status, error, retry_after, times)
         with self._lock:
             self._failures.setdefault(method, deque()).append(failure)
+
+    def hold(self, method: str, *, after: int) -> None:
+        """Let `after` calls of `method` through, then hold the others until `release()`."""
+        with self._lock:
+            self._released.clear()
+            self._hold = (method, self._counts.get(method, 0) + after)
+
+    def release(self) -> None:
+        """Answer the held calls (they are accepted now) and stop holding."""
+        with self._lock:
+            self._hold = None
+            self._released.set()
+
+    def wait_until(self, predicate: Callable[[FakeSlackAPI], bool], timeout: float = 30) -> bool:
+        """Wait until `predicate(fake)` holds (checked whenever a request arrives or ends)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._changed:
+                self._changed.wait(remaining)
+        return True
 
     def reset(self) -> None:
         """Forget recorded calls, messages, scripted failures and the rate window (not users)."""
@@ -364,8 +399,25 @@ class FakeSlackAPI:
         return value
 
     def _handle(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> _Reply:
-        with self._lock:
+        try:
+            return self._handle_call(method, params, headers)
+        finally:
+            with self._changed:
+                self._changed.notify_all()
+
+    def _handle_call(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> _Reply:
+        with self._changed:
             self._calls.append(SlackCall(method, params, headers))
+            self._counts[method] = self._counts.get(method, 0) + 1
+            held = (
+                self._hold is not None
+                and self._hold[0] == method
+                and self._counts[method] > self._hold[1]
+            )
+            self._changed.notify_all()
+        if held:
+            while not self._released.wait(0.05) and not self._stopping.is_set():
+                pass
         if self.delay_seconds > 0:
             self._stopping.wait(self.delay_seconds)
 
@@ -465,7 +517,45 @@ class FakeSlackAPI:
         }
         if blocks:
             message["blocks"] = blocks
+        metadata = _parse_metadata(params.get("metadata"))
+        if metadata is not None:
+            message["metadata"] = metadata
         return _ok(channel=channel, ts=ts, message=message)
+
+    def _conversations_history(self, params: dict[str, Any]) -> _Reply:
+        if not self.history_scope:
+            reply = _error("missing_scope")
+            reply.body["needed"] = "im:history"
+            return reply
+        channel = params.get("channel")
+        if not isinstance(channel, str) or not channel:
+            return _error("channel_not_found")
+        if channel not in self._dm_owners and not channel.startswith(("C", "G")):
+            return _error("channel_not_found")
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in {"1", "true"}
+        try:
+            limit = max(1, min(999, int(params.get("limit") or 100)))
+        except ValueError:
+            return _error("invalid_limit")
+        found = []
+        for posted in reversed(self._messages):
+            if posted.channel != channel:
+                continue
+            entry: dict[str, Any] = {
+                "type": "message",
+                "user": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "text": posted.text or "",
+                "ts": posted.ts,
+            }
+            metadata = _parse_metadata(posted.params.get("metadata"))
+            if with_metadata and metadata is not None:
+                entry["metadata"] = metadata
+            found.append(entry)
+            if len(found) >= limit:
+                break
+        more = len(found) >= limit
+        return _ok(messages=found, has_more=more, pin_count=0)
 
     def _chat_update(self, params: dict[str, Any]) -> _Reply:
         channel, ts = params.get("channel"), params.get("ts")
@@ -614,6 +704,7 @@ _METHODS: dict[str, _Method] = {
     "chat.update": FakeSlackAPI._chat_update,
     "users.lookupByEmail": FakeSlackAPI._users_lookup_by_email,
     "conversations.open": FakeSlackAPI._conversations_open,
+    "conversations.history": FakeSlackAPI._conversations_history,
     "auth.test": FakeSlackAPI._auth_test,
     "views.open": FakeSlackAPI._views_open,
     "views.publish": FakeSlackAPI._views_publish,
@@ -621,6 +712,18 @@ _METHODS: dict[str, _Method] = {
     "files.getUploadURLExternal": FakeSlackAPI._files_get_upload_url,
     "files.completeUploadExternal": FakeSlackAPI._files_complete_upload,
 }
+
+
+def _parse_metadata(raw: Any) -> dict[str, Any] | None:
+    """Message metadata as posted (a JSON body keeps the dict; a form body sends a string)."""
+    if isinstance(raw, str) and raw:
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if not isinstance(raw, dict) or not raw.get("event_type"):
+        return None
+    return {"event_type": raw["event_type"], "event_payload": raw.get("event_payload") or {}}
 
 
 def _parse_view(raw: Any) -> dict[str, Any] | None:

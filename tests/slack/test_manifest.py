@@ -26,9 +26,11 @@ EVENTS_URL = f"https://YOUR-HOST{EVENTS_PATH}"
 
 # What the bot calls, and the scope each needs: chat.postMessage/chat.update (chat:write),
 # /ark (commands), conversations.open (im:write), users.lookupByEmail (users:read.email,
-# which Slack grants only together with users:read), the .ics upload (files:write).
+# which Slack grants only together with users:read), the .ics upload (files:write), and
+# conversations.history of the bot's DMs before resending after a crash (im:history).
 EXPECTED_SCOPES = {
     "chat:write",
+    "im:history",
     "commands",
     "im:write",
     "users:read",

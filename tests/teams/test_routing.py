@@ -144,7 +144,7 @@ def test_transport_follows_configuration(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_teams_bucket_never_exceeds_the_tenant_limit_in_a_second() -> None:
     settings = teams_settings()
-    bucket = bucket_from(settings, "teams")
+    bucket = bucket_from(settings, platform="teams")
     assert bucket.rate + bucket.capacity == settings.teams_rate_per_second
 
 

@@ -1,7 +1,7 @@
 """pulse round groups (frozen per round) and chat workspace states
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 17:00:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import storage.types
 
 
 revision: str = '0007'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
