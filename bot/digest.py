@@ -31,7 +31,7 @@ from bot.transports.base import Recipient
 from schedules.events import Nudge
 from schedules.plan import Milestone, Plan
 from schedules.timing import resolve
-from storage.deliveries import DELIVERIES, Claimed
+from storage.deliveries import DELIVERIES, Claimed, claimed_columns
 from storage.models import DeliveryStatus, Membership, Person, Role, table_of
 
 # One message a day per person, whatever the milestone.
@@ -259,7 +259,7 @@ def claim_rest(
             lease_until=now + lease,
             attempts=table.c.attempts + 1,
         )
-        .returning(*[table.c[name] for name in Claimed.__dataclass_fields__])
+        .returning(*claimed_columns(table))
     )
     with engine.begin() as connection:
         rows = connection.execute(statement).mappings().all()

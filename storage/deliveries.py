@@ -110,7 +110,8 @@ class Claimed:
 LEASE_EXPIRED = "lease expired: sender stopped mid-send"
 
 
-def _claimed_columns(table: Any) -> list[Any]:
+def claimed_columns(table: Any) -> list[Any]:
+    """The columns a claim returns, `maybe_sent` computed (for every claiming query)."""
     columns = [table.c[name] for name in Claimed.__dataclass_fields__ if name != "maybe_sent"]
     # A reclaimed row, or one whose last try timed out, may have reached the person.
     maybe_sent = or_(table.c.error == LEASE_EXPIRED, table.c.error.like("timeout%"))
@@ -149,7 +150,7 @@ def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> li
             update(table)
             .where(table.c.id == picked.c.id)
             .values(**values)
-            .returning(*_claimed_columns(table))
+            .returning(*claimed_columns(table))
         )
     else:
         statement = (
@@ -157,7 +158,7 @@ def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> li
             .where(table.c.id.in_(candidates.scalar_subquery()))
             .where(due)
             .values(**values)
-            .returning(*_claimed_columns(table))
+            .returning(*claimed_columns(table))
         )
     with engine.begin() as connection:
         rows = connection.execute(statement).mappings().all()
