@@ -14,6 +14,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from bot.chat_apps import build_chat_apps
 from bot.cli.plan import load_or_exit
 from bot.config import Settings, get_settings
 from bot.runtime import (
@@ -139,11 +140,12 @@ def _interrupt(_signal: int, _frame: object) -> None:
 
 
 def serve() -> None:
-    """Run the bot: the planner and sender on a schedule, and the Slack app when configured.
+    """Run the bot: the planner and sender on a schedule, and the chat apps configured.
 
-    With SLACK_APP_TOKEN the Slack app connects over Socket Mode; with SLACK_BOT_TOKEN and
-    SLACK_SIGNING_SECRET it serves HTTP on $PORT (`/slack/events`, `/healthz`); with neither,
-    only the scheduler runs (the console transport prints what would be sent).
+    One HTTP server on $PORT serves `/slack/events` (SLACK_BOT_TOKEN and
+    SLACK_SIGNING_SECRET), `/api/messages` (Teams: CLIENT_ID and CLIENT_SECRET) and
+    `/healthz`. With SLACK_APP_TOKEN Slack connects over Socket Mode instead. With no chat
+    credentials only the scheduler runs (the console transport prints what would be sent).
     """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -177,8 +179,14 @@ def serve() -> None:
         )
         log.info("housekeeping: %s", report)
 
-    chat = settings.slack_bot_token is not None
-    scheduler = BackgroundScheduler(timezone=UTC) if chat else blocking_scheduler()
+    try:
+        apps = build_chat_apps(
+            settings, planner.engine, planner.plan, clock, planner.calendar, sender.transport
+        )
+    except ValueError as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    scheduler = BackgroundScheduler(timezone=UTC) if apps.any else blocking_scheduler()
     add_jobs(
         scheduler,
         plan_job=plan_job,
@@ -188,24 +196,39 @@ def serve() -> None:
         nightly_job=nightly_job,
         timezone=settings.timezone,
     )
-    log.info("arkbot is running with plan %s (transport %s)", planner.plan.id, settings.transport)
+    log.info(
+        "arkbot is running with plan %s (transport %s; Slack %s, Teams %s)",
+        planner.plan.id,
+        sender.transport.platform,
+        "on" if apps.slack else "off",
+        "on" if apps.teams else "off",
+    )
     try:
-        if not chat:
+        if not apps.any:
             scheduler.start()
             return
-        from bot.slack.app import build_app
-        from bot.slack.server import serve_http, serve_socket_mode
+        from bot.slack.server import make_server, serve_http, serve_socket_mode
 
-        try:
-            app = build_app(settings, planner.engine, planner.plan, clock)
-        except ValueError as error:
-            Console(stderr=True).print(f"[red]{error}[/red]")
-            raise typer.Exit(2) from None
         scheduler.start()
-        if settings.slack_app_token is not None:
-            serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+        routes = apps.routes()
+        if apps.slack is not None and settings.slack_app_token is not None:
+            if routes:  # Teams still needs its HTTP endpoint beside Slack's Socket Mode
+                web = make_server(
+                    None,
+                    host="0.0.0.0",  # noqa: S104 (the platform routes to the container)
+                    port=settings.port,
+                    health=lambda: scheduler.running,
+                    routes=routes,
+                )
+                web.start()
+            serve_socket_mode(apps.slack, settings.slack_app_token.get_secret_value())
         else:
-            serve_http(app, settings.port, health=lambda: scheduler.running)
+            serve_http(
+                apps.slack,
+                settings.port,
+                health=lambda: scheduler.running,
+                routes=routes,
+            )
     except (KeyboardInterrupt, SystemExit):
         log.info("stopping")
     finally:

@@ -1,0 +1,5 @@
+"""`python -m bot.cli` is `arkbot`."""
+
+from bot.cli import main
+
+main()
