@@ -120,7 +120,7 @@ class Refusal(Exception):
     """No: `reason` is a catalogue key, `params` fill its text. `reply=False` refuses
     without a word (a click on the home view that no longer makes sense)."""
 
-    def __init__(self, reason: str, *, reply: bool = True, **params: Any) -> None:
+    def __init__(self, reason: str, *, reply: bool = True, **params: object) -> None:
         super().__init__(reason)
         self.reason = reason
         self.params = params

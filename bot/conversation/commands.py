@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.conversation import actions, preferences, questions
+from bot.conversation import actions, dates, preferences, questions
 from bot.conversation.base import Core
 from bot.conversation.types import Identity, Outcome, Status
 from bot.i18n.catalog import t
@@ -24,9 +24,11 @@ CANONICAL = {
     "pause": "pause",
     "report": "report",
     "rapport": "report",
+    "dato": "dato",
+    "date": "dato",
 }
 # The commands a platform lists in its menu, in this order.
-MENU = ("help", "status", "plan", "tiltak", "lang", "pause", "report")
+MENU = ("help", "status", "plan", "tiltak", "lang", "pause", "report", "dato")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ _RUN: dict[str, Callable[[Core, Identity, list[str]], Outcome]] = {
     "lang": lambda core, who, args: preferences.language(core, who, args[0] if args else ""),
     "pause": _pause,
     "report": lambda core, who, _args: questions.report(core, who),
+    "dato": lambda core, who, args: dates.set_date(core, who, args),
 }
 
 

@@ -12,6 +12,8 @@ from bot.i18n.catalog import t
 from bot.overview import PersonHome, person_home
 from bot.pulse_aggregation import READERS, QuestionResult, aggregate, visible_to
 from schedules.plan import Text
+from storage.models import Role
+from storage.overrides import dates_to_set
 from storage.pulses import pulse_milestone
 
 
@@ -32,6 +34,8 @@ class HomeView:
     person: PersonHome
     today: date
     pulses: list[PulseSummary] = field(default_factory=list)
+    # Coordinators: milestones still «Dato kommer» (id, title, hint month), to set with `dato`.
+    dates_to_set: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     @property
     def locale(self) -> str:
@@ -43,7 +47,16 @@ def home_of(turn: Turn) -> HomeView:
     person = person_home(
         turn.session, turn.plan, turn.person_id, turn.today, core.calendar, now=turn.now
     )
-    return HomeView(person, turn.today, _pulses(turn))
+    return HomeView(person, turn.today, _pulses(turn), _dates(turn, person))
+
+
+def _dates(turn: Turn, person: PersonHome) -> list[tuple[str, str, str | None]]:
+    if not any(m.role is Role.coordinator for m in person.memberships):
+        return []
+    return [
+        (m.id, m.title.get(turn.locale), str(getattr(m.when, "hint", None) or "") or None)
+        for m in dates_to_set(turn.plan)
+    ]
 
 
 def _pulses(turn: Turn) -> list[PulseSummary]:

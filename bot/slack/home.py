@@ -272,8 +272,9 @@ def _action_line(item: ActionItemStatus, locale: str) -> str:
 def home_view(home: PersonHome | HomeView, *, today: date | None = None) -> View:
     """The person's App Home (a ``home`` view of at most 100 blocks)."""
     pulses: list[PulseSummary] = []
+    dates: list[tuple[str, str, str | None]] = []
     if isinstance(home, HomeView):
-        today, pulses, home = home.today, home.pulses, home.person
+        today, pulses, dates, home = home.today, home.pulses, home.dates_to_set, home.person
     assert today is not None, "a PersonHome needs the day it is drawn for"
     locale = normalise_locale(home.locale)
     blocks: list[Block] = [
@@ -291,6 +292,8 @@ def home_view(home: PersonHome | HomeView, *, today: date | None = None) -> View
     blocks += _my_units_blocks(home, locale)
     if pulses:
         blocks += _pulse_blocks(pulses, locale)
+    if dates:
+        blocks += dates_blocks(dates, locale)
     if home.area:
         blocks += _area_blocks(home.area, locale, room=HOME_BLOCKS_MAX - len(blocks))
     view = View(type="home", blocks=blocks)
@@ -317,6 +320,19 @@ def _pulse_blocks(pulses: list[PulseSummary], locale: str) -> list[Block]:
         blocks.append(_context(t(locale, "home.pulses.more", count=len(pulses) - PULSES_SHOWN)))
     blocks.append(_context(t(locale, "home.pulses.privacy")))
     return blocks
+
+
+def dates_blocks(milestones: list[tuple[str, str, str | None]], locale: str) -> list[Block]:
+    """Milestones still without a date, and how a coordinator sets one."""
+    from bot.conversation.dates import date_lines
+
+    lines = [_bullet(line) for line in date_lines(locale, milestones)]
+    return [
+        DividerBlock(),
+        _header(t(locale, "conversation.dates.title")),
+        _section(truncate("\n".join(lines), SECTION_TEXT_MAX)),
+        _context(t(locale, "conversation.dates.how")),
+    ]
 
 
 def _bullet(text: str) -> str:
@@ -506,7 +522,7 @@ def help_blocks(locale: str, *, coordinator: bool) -> list[Block]:
         t(locale, "ark.help.pause"),
     ]
     if coordinator:
-        lines.append(t(locale, "ark.help.report"))
+        lines += [t(locale, "ark.help.report"), t(locale, "ark.help.dato")]
     return [
         _header(t(locale, "ark.help.title")),
         _section(_lines(t(locale, "ark.help.intro"), ["• " + line for line in lines])),

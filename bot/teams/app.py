@@ -44,6 +44,7 @@ from bot.conversation import (
 )
 from bot.conversation import forms as core_forms
 from bot.conversation.clicks import click
+from bot.conversation.dates import DatesView
 from bot.conversation.questions import HelpView, PlanView, ReportView
 from bot.conversation.types import Redraw
 from bot.i18n.catalog import t
@@ -53,7 +54,7 @@ from bot.teams.cards import render_card
 from bot.teams.endpoint import WsgiAdapter
 from bot.teams.files import consent_card, upload
 from bot.teams.forms import CANCEL, SUBMIT, form_card, inputs_of
-from bot.teams.home import help_card, home_card, plan_card, report_card
+from bot.teams.home import dates_card, help_card, home_card, plan_card, report_card
 from bot.teams.parts import card, plain
 
 log = logging.getLogger("arkbot.teams")
@@ -216,6 +217,8 @@ def _command_replies(core: Core, answer: commands.Answer) -> list[str | Adaptive
         replies.append(form_card(outcome.form))
     elif isinstance(data, PlanView):
         replies.append(plan_card(data.plan, data, locale))
+    elif isinstance(data, DatesView):
+        replies[-1:] = [dates_card(data.milestones, locale, intro=outcome.reply)]
     elif isinstance(data, ReportView):
         replies.append(report_card(data, locale))
         if outcome.files:

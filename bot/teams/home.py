@@ -55,6 +55,8 @@ def home_card(home: HomeView) -> AdaptiveCard:
         body += [plain(_done_line(task, locale)) for task in person.done[:DONE_SHOWN]]
     body += _units(home, locale)
     body += _pulses(home, locale)
+    if home.dates_to_set:
+        body += _dates(home.dates_to_set, locale)
     if person.area:
         body.append(heading(t(locale, "home.area.title")))
         body.append(words(t(locale, "home.area.intro", count=len(person.area)), subtle=True))
@@ -210,6 +212,22 @@ def _pulses(home: HomeView, locale: str) -> list[Any]:
         body += [plain("• " + pulse_line(q, r, locale)) for q, r in summary.questions]
     body.append(words(t(locale, "home.pulses.privacy"), subtle=True))
     return body
+
+
+def _dates(milestones: list[tuple[str, str, str | None]], locale: str) -> list[Any]:
+    from bot.conversation.dates import date_lines
+
+    body: list[Any] = [heading(t(locale, "conversation.dates.title"))]
+    body += [plain("• " + text) for text in date_lines(locale, milestones)]
+    body.append(words(line(locale, "conversation.dates.how"), subtle=True))
+    return body
+
+
+def dates_card(
+    milestones: list[tuple[str, str, str | None]], locale: str, *, intro: str | None
+) -> AdaptiveCard:
+    body: list[Any] = [plain(line(locale, "conversation.dates.usage"))] if intro else []
+    return card(body + _dates(milestones, locale))
 
 
 # -- answers to commands -----------------------------------------------------------------

@@ -9,9 +9,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.conversation import commands
+from bot.conversation.dates import DatesView
 from bot.conversation.questions import HelpView, PlanView, ReportView
 from bot.slack.context import Deps, Respond, identity_of, show, tell
-from bot.slack.home import help_blocks, plan_blocks, report_blocks, status_blocks
+from bot.slack.home import dates_blocks, help_blocks, plan_blocks, report_blocks, status_blocks
 
 
 def register(app: App, deps: Deps) -> None:
@@ -51,6 +52,8 @@ def _blocks(deps: Deps, answer: commands.Answer) -> list[Any] | None:
             data.plan, locale=locale, today=data.today, unit_levels=data.unit_levels,
             roles=data.roles,
         )  # fmt: skip
+    if isinstance(data, DatesView):
+        return dates_blocks(data.milestones, locale)
     if isinstance(data, ReportView):
         return report_blocks(data.area, locale=locale, today=data.today)
     return None
