@@ -24,11 +24,11 @@ CANONICAL = {
     "pause": "pause",
     "report": "report",
     "rapport": "report",
-    "dato": "dato",
-    "date": "dato",
+    "date": "date",
+    "dato": "date",
 }
 # The commands a platform lists in its menu, in this order.
-MENU = ("help", "status", "plan", "tiltak", "lang", "pause", "report", "dato")
+MENU = ("help", "status", "plan", "tiltak", "lang", "pause", "report", "date")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ _RUN: dict[str, Callable[[Core, Identity, list[str]], Outcome]] = {
     "lang": lambda core, who, args: preferences.language(core, who, args[0] if args else ""),
     "pause": _pause,
     "report": lambda core, who, _args: questions.report(core, who),
-    "dato": lambda core, who, args: dates.set_date(core, who, args),
+    "date": lambda core, who, args: dates.set_date(core, who, args),
 }
 
 

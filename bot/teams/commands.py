@@ -42,7 +42,7 @@ def _from_core() -> tuple[Command, ...]:
         Command(
             name,
             aliases=tuple(word for word, meant in CANONICAL.items() if meant == name != word),
-            coordinator_only=name in ("report", "dato"),
+            coordinator_only=name in ("report", "date"),
         )
         for name in MENU
     )

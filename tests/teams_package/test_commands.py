@@ -25,8 +25,9 @@ def test_the_commands_are_the_ones_of_slacks_ark() -> None:
         "lang",
         "pause",
         "report",
+        "date",
     ]
-    assert [command.name for command in COMMANDS if command.coordinator_only] == ["report"]
+    assert [command.name for command in COMMANDS if command.coordinator_only] == ["report", "date"]
 
 
 def test_teams_allows_ten_commands_at_most() -> None:
