@@ -91,7 +91,9 @@ class FormRef:
 
         def integer(key: str) -> int | None:
             value = data.get(key)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
+            if not isinstance(value, int) or isinstance(value, bool):
+                return None
+            return value if 0 < value < 2**63 else None  # a database id, nothing else
 
         def text(key: str) -> str | None:
             value = data.get(key)

@@ -108,6 +108,10 @@ class SlackWSGIApp:
         except Exception:
             self._refusals.refused("unreadable_body", 400)
             return _json(start_response, 400, {"ok": False, "error": "invalid_body"})
+        problem = _shape_problem(request.body)
+        if problem is not None:  # Bolt's own matchers would raise on it (HTTP 500)
+            self._refusals.refused(problem, 200)
+            return _json(start_response, 200, {})
         answer = self._app.dispatch(request)  # verifies, then acknowledges or refuses
         response = WsgiHttpResponse(answer.status, answer.headers, answer.body)
         start_response(response.status, response.get_headers())
@@ -150,6 +154,25 @@ class SlackWSGIApp:
         except Exception:
             log.exception("the health check failed")
             return False
+
+
+def _shape_problem(body: Any) -> str | None:
+    """Why a signed payload cannot be one Slack sends (None if it can). Bolt reads `actions`
+    and `event` before any listener runs and fails on other shapes."""
+    if not isinstance(body, dict):
+        return None
+    if "actions" in body:
+        actions = body["actions"]
+        if not isinstance(actions, list) or not actions:
+            return "malformed_actions"
+        for action in actions:
+            if not isinstance(action, dict) or not isinstance(action.get("action_id", ""), str):
+                return "malformed_actions"
+    if "event" in body and not (
+        isinstance(body["event"], dict) and isinstance(body["event"].get("type", ""), str)
+    ):
+        return "malformed_event"
+    return None
 
 
 def _json(

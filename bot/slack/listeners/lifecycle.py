@@ -54,7 +54,11 @@ def register(app: App, deps: Deps) -> None:
 
     @app.event("user_change")
     def user_change(event: dict[str, Any]) -> None:
-        user = event.get("user") or {}
-        if not user.get("deleted") or not isinstance(user.get("id"), str):
+        user = event.get("user")
+        if (
+            not isinstance(user, dict)
+            or not user.get("deleted")
+            or not isinstance(user.get("id"), str)
+        ):
             return
         lifecycle.slack_user_left(deps.core, user["id"])
