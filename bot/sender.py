@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
@@ -38,6 +37,7 @@ from bot.transports.base import (
     TemporaryFailure,
     Transport,
     TransportError,
+    recipient_of,
 )
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
@@ -519,7 +519,7 @@ class Sender:
             for row in connection.execute(
                 select(people_t).where(people_t.c.id.in_(person_ids), people_t.c.active)
             ):
-                people[row.id] = _recipient(row)
+                people[row.id] = recipient_of(row)
                 if row.paused_until is not None:
                     paused_until[row.id] = row.paused_until
             units = {
@@ -612,21 +612,6 @@ class Sender:
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
-def _recipient(person: Any) -> Recipient:
-    return Recipient(
-        person_id=person.id,
-        email=person.email,
-        name=person.name,
-        locale=person.locale,
-        timezone=person.timezone,
-        slack_user_id=person.slack_user_id,
-        teams_user_id=person.teams_user_id,
-        teams_aad_object_id=person.teams_aad_object_id,
-        teams_tenant_id=person.teams_tenant_id,
-        preferred_platform=person.preferred_platform,
-    )
 
 
 def _count(stats: SendStats, outcome: Outcome) -> None:

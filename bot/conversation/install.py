@@ -19,25 +19,8 @@ class Conversation:
     tenant_id: str | None
 
 
-@action
-def installed(turn: Turn, conversation: Conversation) -> Outcome:
-    """Remember the conversation (also when the person writes to the bot) and show the home."""
-    if turn.who.platform == "teams":
-        remember_conversation(
-            turn.session,
-            turn.person_id,
-            tenant_id=conversation.tenant_id,
-            conversation_id=conversation.conversation_id,
-            service_url=conversation.service_url,
-            now=turn.now,
-        )
-    return turn.outcome(Status.recorded, home=home_of(turn))
-
-
-@action
-def remembered(turn: Turn, conversation: Conversation) -> Outcome:
-    """Like `installed`, quietly: a message from the person keeps their reference fresh."""
-    changed = turn.who.platform == "teams" and remember_conversation(
+def _remember(turn: Turn, conversation: Conversation) -> bool:
+    return turn.who.platform == "teams" and remember_conversation(
         turn.session,
         turn.person_id,
         tenant_id=conversation.tenant_id,
@@ -45,7 +28,19 @@ def remembered(turn: Turn, conversation: Conversation) -> Outcome:
         service_url=conversation.service_url,
         now=turn.now,
     )
-    return turn.outcome(Status.recorded if changed else Status.already)
+
+
+@action
+def installed(turn: Turn, conversation: Conversation) -> Outcome:
+    """Remember the conversation and show the home."""
+    _remember(turn, conversation)
+    return turn.outcome(Status.recorded, home=home_of(turn))
+
+
+@action
+def remembered(turn: Turn, conversation: Conversation) -> Outcome:
+    """Like `installed`, quietly: a message from the person keeps their reference fresh."""
+    return turn.outcome(Status.recorded if _remember(turn, conversation) else Status.already)
 
 
 @action
