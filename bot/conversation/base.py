@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from bot.conversation.fields import FieldError
 from bot.conversation.identity import Resolver, resolve_person
-from bot.conversation.types import Identity, Outcome, Status
+from bot.conversation.types import Form, FormKind, FormRef, Identity, Outcome, Status
 from bot.i18n.catalog import normalise_locale, t
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
@@ -102,6 +102,21 @@ class Turn:
     def unit_name(self, unit_id: str | None) -> str:
         unit = self.session.get(Unit, unit_id) if unit_id else None
         return unit.name if unit is not None else (unit_id or "")
+
+    def milestone_form(
+        self, kind: FormKind, milestone: Milestone, unit_id: str, ref: FormRef
+    ) -> Outcome:
+        """A form about one milestone for one unit, its date field starting at today."""
+        form = Form(
+            kind,
+            self.locale,
+            ref,
+            title=milestone.title.get(self.locale),
+            unit=self.unit_name(unit_id),
+            today=self.today,
+            initial_date=self.today,
+        )
+        return self.outcome(Status.form, form=form)
 
     def outcome(self, status: Status, reply: str | None = None, **fields: Any) -> Outcome:
         return Outcome(status=status, locale=self.locale, reply=reply, **fields)

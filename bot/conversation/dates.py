@@ -10,9 +10,9 @@ from datetime import date
 from bot.access import is_coordinator
 from bot.compose import date_set_reply
 from bot.conversation.base import NOT_COORDINATOR, Refusal, Turn, action
-from bot.conversation.home import home_of
+from bot.conversation.home import home_of, pending_dates
 from bot.conversation.types import Outcome, Status
-from storage.overrides import DateChangeError, dates_to_set, set_milestone_date
+from storage.overrides import DateChangeError, set_milestone_date
 
 USAGE = "conversation.dates.usage"
 
@@ -22,14 +22,6 @@ class DatesView:
     """What is still «Dato kommer», for a coordinator asking without a date."""
 
     milestones: list[tuple[str, str, str | None]]  # id, title, hint month (YYYY-MM)
-
-
-def pending(turn: Turn) -> list[tuple[str, str, str | None]]:
-    """(id, title, hint month) of the milestones still without a date."""
-    return [
-        (m.id, m.title.get(turn.locale), str(getattr(m.when, "hint", None) or "") or None)
-        for m in dates_to_set(turn.plan)
-    ]
 
 
 def date_lines(locale: str, milestones: list[tuple[str, str, str | None]]) -> list[str]:
@@ -57,7 +49,7 @@ def set_date(turn: Turn, words: list[str]) -> Outcome:
     if not is_coordinator(turn.session, turn.person_id):
         raise Refusal(NOT_COORDINATOR)
     if not words:
-        return turn.outcome(Status.shown, turn.text(USAGE), data=DatesView(pending(turn)))
+        return turn.outcome(Status.shown, turn.text(USAGE), data=DatesView(pending_dates(turn)))
     if len(words) not in (2, 3):
         raise Refusal(USAGE)
     day = _day(words[1])

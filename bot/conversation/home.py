@@ -53,6 +53,11 @@ def home_of(turn: Turn) -> HomeView:
 def _dates(turn: Turn, person: PersonHome) -> list[tuple[str, str, str | None]]:
     if not any(m.role is Role.coordinator for m in person.memberships):
         return []
+    return pending_dates(turn)
+
+
+def pending_dates(turn: Turn) -> list[tuple[str, str, str | None]]:
+    """(id, title, hint month) of the milestones still without a date."""
     return [
         (m.id, m.title.get(turn.locale), str(getattr(m.when, "hint", None) or "") or None)
         for m in dates_to_set(turn.plan)

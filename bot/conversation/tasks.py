@@ -13,7 +13,7 @@ from bot.conversation import fields
 from bot.conversation.base import NOT_LEADER, STALE, Refusal, Turn, action
 from bot.conversation.home import home_of
 from bot.conversation.redraw import answered
-from bot.conversation.types import File, Form, FormKind, FormRef, Outcome, Status
+from bot.conversation.types import File, FormKind, FormRef, Outcome, Status
 from bot.i18n.catalog import format_day
 from bot.ics import follow_up_invitation
 from schedules.events import Nudge
@@ -70,19 +70,6 @@ def _already(turn: Turn, done: TaskCompletion, delivery: Delivery | None) -> Out
     )
 
 
-def _done_form(turn: Turn, milestone: Milestone, unit_id: str, ref: FormRef) -> Outcome:
-    form = Form(
-        FormKind.task_done,
-        turn.locale,
-        ref,
-        title=milestone.title.get(turn.locale),
-        unit=turn.unit_name(unit_id),
-        today=turn.today,
-        initial_date=turn.today,
-    )
-    return turn.outcome(Status.form, form=form)
-
-
 @action
 def done_clicked(turn: Turn, delivery_id: int | None) -> Outcome:
     """Done on a reminder: the form that asks for the date and the archive reference."""
@@ -94,7 +81,7 @@ def done_clicked(turn: Turn, delivery_id: int | None) -> Outcome:
     if done is not None:
         return _already(turn, done, delivery)
     ref = FormRef(delivery_id=delivery.id, unit_id=unit_id, milestone_id=milestone.id)
-    return _done_form(turn, milestone, unit_id, ref)
+    return turn.milestone_form(FormKind.task_done, milestone, unit_id, ref)
 
 
 @action
@@ -106,7 +93,9 @@ def done_from_home(turn: Turn, unit_id: str, milestone_id: str) -> Outcome:
     done = _completion(turn, milestone.id, unit_id)
     if done is not None:
         return _already(turn, done, None)
-    return _done_form(turn, milestone, unit_id, FormRef(unit_id=unit_id, milestone_id=milestone.id))
+    return turn.milestone_form(
+        FormKind.task_done, milestone, unit_id, FormRef(unit_id=unit_id, milestone_id=milestone.id)
+    )
 
 
 @action

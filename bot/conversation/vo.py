@@ -12,7 +12,7 @@ from bot.conversation import fields
 from bot.conversation.base import NOT_VO, STALE, Refusal, Turn, action
 from bot.conversation.home import home_of
 from bot.conversation.redraw import answered
-from bot.conversation.types import Form, FormKind, FormRef, Notice, Outcome, Status
+from bot.conversation.types import FormKind, FormRef, Notice, Outcome, Status
 from bot.i18n.catalog import format_day, t
 from bot.notices import recipient_of
 from schedules.events import Nudge
@@ -42,19 +42,6 @@ def _require_vo(turn: Turn, unit_id: str, *, reply: bool = True) -> None:
         raise Refusal(NOT_VO, reply=reply, unit=turn.unit_name(unit_id))
 
 
-def _form(turn: Turn, milestone: Milestone, unit_id: str, ref: FormRef) -> Outcome:
-    form = Form(
-        FormKind.vo_answer,
-        turn.locale,
-        ref,
-        title=milestone.title.get(turn.locale),
-        unit=turn.unit_name(unit_id),
-        today=turn.today,
-        initial_date=turn.today,
-    )
-    return turn.outcome(Status.form, form=form)
-
-
 @action
 def clicked(turn: Turn, delivery_id: int | None, answer: VoAnswer) -> Outcome:
     delivery = _question(turn, delivery_id)
@@ -64,7 +51,7 @@ def clicked(turn: Turn, delivery_id: int | None, answer: VoAnswer) -> Outcome:
     ref = FormRef(
         delivery_id=delivery.id, unit_id=unit_id, milestone_id=milestone.id, answer=answer
     )
-    return _form(turn, milestone, unit_id, ref)
+    return turn.milestone_form(FormKind.vo_answer, milestone, unit_id, ref)
 
 
 @action
@@ -72,7 +59,7 @@ def from_home(turn: Turn, unit_id: str, milestone_id: str, answer: VoAnswer) -> 
     _require_vo(turn, unit_id, reply=False)
     milestone = _meeting_point(turn, milestone_id)
     ref = FormRef(unit_id=unit_id, milestone_id=milestone.id, answer=answer)
-    return _form(turn, milestone, unit_id, ref)
+    return turn.milestone_form(FormKind.vo_answer, milestone, unit_id, ref)
 
 
 @action
