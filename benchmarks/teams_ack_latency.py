@@ -4,10 +4,14 @@
 The real Teams SDK behind arkbot's HTTP server (waitress) validates each click's Bot
 Framework token against the fake connector's keys, the conversation core decides (a real
 database write: "Remind me tomorrow", or a read that opens the Done form) and the card is
-answered in place. The clicks come from another process, all released at once by a barrier,
-each timed from just before its request to the end of the answer (what Teams waits for).
+answered in place. The server runs as `arkbot serve` runs it: `--processes` web processes
+(`bot.workers`; by default as many as `arkbot serve` would start here) accepting on one
+socket, apart from the fake connector. The clicks come from another process, all released
+at once by a barrier, each timed from just before its request to the end of the answer
+(what Teams waits for).
 
     python -m benchmarks.teams_ack_latency [--clicks 50] [--rounds 3] [--postgres URL]
+                                           [--processes N]
 
 Prints p50, p99 and max per round and over all rounds, and the HTTP statuses seen.
 """
@@ -15,20 +19,28 @@ Prints p50, p99 and max per round and over all rounds, and the HTTP statuses see
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import logging
 import multiprocessing
+import signal
+import socket
 import tempfile
 import threading
 import time
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from benchmarks.ack_latency import _database, _ms, _schema
+from bot.transports.console import ConsoleTransport
+from bot.workers import WebWorkers, listen, process_count
 from storage.db import make_engine, upgrade
 from tests.engine.harness import oslo
 from tests.fakes.teams_connector import DEFAULT_APP_ID
@@ -64,6 +76,48 @@ def _burst(url: str, requests: list[Prepared]) -> list[tuple[float, int]]:
         return list(pool.map(send, requests))
 
 
+def _web_process(
+    sock: socket.socket, db_url: str, plan: Any, now: datetime, fake_url: str, openid: str
+) -> None:
+    """One web process: the Teams endpoint of `teams_world`, on the shared socket."""
+    from bot.config import Settings
+    from bot.conversation import Core
+    from bot.notices import transport_notifier
+    from bot.slack.server import serve_http
+    from bot.teams.app import MESSAGES, build_endpoint
+    from schedules.calendar import WorkCalendar
+    from schedules.clock import FrozenClock
+    from tests.fakes.teams_connector import DEFAULT_TENANT
+    from tests.teams.signing import sign_bot_token
+
+    logging.basicConfig(level=logging.WARNING)
+    signal.signal(signal.SIGTERM, _stop)
+    engine = make_engine(db_url)
+    values = {"CLIENT_ID": DEFAULT_APP_ID, "TENANT_ID": DEFAULT_TENANT}
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    core = Core(
+        engine=engine,
+        plan=plan,
+        clock=FrozenClock(now),
+        calendar=WorkCalendar(),
+        workspaces=lambda platform: DEFAULT_TENANT if platform == "teams" else None,
+    )
+    endpoint = build_endpoint(
+        settings,
+        core,
+        notify=transport_notifier(ConsoleTransport(Console(file=io.StringIO()))),
+        token=lambda scope, tenant=None: sign_bot_token(app_id=DEFAULT_APP_ID, tenant_id=tenant),
+        openid_metadata_url=openid,
+        service_url=fake_url,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_http(None, 0, routes={MESSAGES: endpoint.route}, sock=sock)
+
+
+def _stop(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> None:
     from tests.teams_app.world import teams_world
 
@@ -77,11 +131,18 @@ def run(args: argparse.Namespace) -> None:
             engine = make_engine(db_url)
             upgrade(engine)
             try:
-                with teams_world(engine, oslo(date(2024, 4, 22), 9)) as world:
+                now = oslo(date(2024, 4, 22), 9)
+                with teams_world(engine, now) as world, contextlib.ExitStack() as stack:
                     world.deliver()
                     [delivery] = world.deliveries(unit_id="IFA", nudge="task_open")
                     token = sign_activity_token(app_id=DEFAULT_APP_ID, service_url=world.fake.url)
-                    url = f"{world.server.url}/api/messages"
+                    processes = args.processes or process_count(0, db_url)
+                    sock = listen("127.0.0.1", 0)
+                    url = f"http://127.0.0.1:{sock.getsockname()[1]}/api/messages"
+                    web = (db_url, world.plan, now, world.fake.url, world.fake.openid_metadata_url)
+                    workers = WebWorkers(processes, _web_process, sock, web)
+                    workers.start()
+                    stack.callback(workers.stop)
 
                     def prepared() -> list[Prepared]:
                         out = []
@@ -99,11 +160,13 @@ def run(args: argparse.Namespace) -> None:
                             out.append((json.dumps(activity).encode(), headers))
                         return out
 
-                    parent.send((url, prepared()))  # warm-up: imports, keys, pools
-                    parent.recv()
+                    for _ in range(2 * processes):  # warm-up: imports, keys, pools in each
+                        parent.send((url, prepared()))
+                        parent.recv()
                     print(
                         f"[teams] Action.Execute: {args.clicks} concurrent signed invokes × "
-                        f"{args.rounds} rounds; database {engine.dialect.name}"
+                        f"{args.rounds} rounds; database {engine.dialect.name}; "
+                        f"{processes} web process(es)"
                     )
                     results: list[tuple[float, int]] = []
                     for round_no in range(1, args.rounds + 1):
@@ -134,6 +197,9 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL instead of SQLite")
+    parser.add_argument(
+        "--processes", type=int, default=0, help="web processes (default: as arkbot serve)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     run(args)

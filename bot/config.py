@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # The workspace the bot serves; requests from another are refused. Empty: from auth.test.
     slack_team_id: str | None = Field(default=None, alias="SLACK_TEAM_ID")
     port: int = Field(default=3000, alias="PORT")
+    # Processes answering HTTP on $PORT (clicks are CPU-bound Python); 0: one per CPU, ≤ 4.
+    web_processes: int = Field(default=0, ge=0, le=64, alias="ARKBOT_WEB_PROCESSES")
 
     # Microsoft Teams (the Bot Framework app registration). The SDK reads the same names.
     teams_app_id: str | None = Field(default=None, alias="CLIENT_ID")

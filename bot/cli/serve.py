@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from bot.runtime import (
     transport_from,
 )
 from bot.sender import Sender
+from bot.workers import WebWorkers, listen, process_count
 from schedules.clock import Clock, FrozenClock, SystemClock
 from schedules.planner import Planner
 from schedules.scheduler import add_jobs, blocking_scheduler
@@ -203,6 +205,7 @@ def serve() -> None:
         "on" if apps.slack else "off",
         "on" if apps.teams else "off",
     )
+    workers: WebWorkers | None = None
     try:
         if not apps.any:
             scheduler.start()
@@ -211,8 +214,14 @@ def serve() -> None:
 
         scheduler.start()
         routes = apps.routes()
-        if apps.slack is not None and settings.slack_app_token is not None:
-            if routes:  # Teams still needs its HTTP endpoint beside Slack's Socket Mode
+        socket_mode = apps.slack is not None and settings.slack_app_token is not None
+        count = process_count(settings.web_processes, settings.database_url)
+        if count > 1 and (routes or not socket_mode):
+            workers = _start_workers(settings, count)
+        if socket_mode:
+            assert apps.slack is not None
+            assert settings.slack_app_token is not None
+            if routes and workers is None:  # Teams still needs its HTTP endpoint
                 web = make_server(
                     None,
                     host="0.0.0.0",  # noqa: S104 (the platform routes to the container)
@@ -222,6 +231,9 @@ def serve() -> None:
                 )
                 web.start()
             serve_socket_mode(apps.slack, settings.slack_app_token.get_secret_value())
+        elif workers is not None:
+            while True:
+                signal.pause()  # the workers serve; SIGTERM or Ctrl-C ends this
         else:
             serve_http(
                 apps.slack,
@@ -232,6 +244,19 @@ def serve() -> None:
     except (KeyboardInterrupt, SystemExit):
         log.info("stopping")
     finally:
+        if workers is not None:
+            workers.stop()
         if scheduler.running:
             scheduler.shutdown(wait=False)
         sender.close()
+
+
+def _start_workers(settings: Settings, count: int) -> WebWorkers:
+    """`count` web processes on $PORT (`bot.workers`); this process keeps the scheduler."""
+    from bot.cli.web import web_worker
+
+    sock = listen("0.0.0.0", settings.port)  # noqa: S104 (the platform routes to the container)
+    workers = WebWorkers(count, web_worker, sock, (os.getpid(),))
+    workers.start()
+    log.info("serving on port %d with %d web processes", settings.port, count)
+    return workers

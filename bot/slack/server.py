@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import socket
 import sys
 import threading
 import time
@@ -251,18 +252,22 @@ def make_server(
     *,
     health: HealthCheck | None = None,
     routes: dict[str, Route] | None = None,
+    sock: socket.socket | None = None,
 ) -> HttpServer:
-    """Bind (synchronously) a threaded waitress server for `app`; port 0 picks a free port."""
+    """Bind (synchronously) a threaded waitress server for `app`; port 0 picks a free port.
+
+    With `sock` (a listening socket shared by several processes, `bot.workers`) the server
+    accepts on it instead of binding `host` and `port`.
+    """
     # Slack waits at most 3 s for an ack: under a burst, short requests should not wait
     # behind a thread that holds the GIL for Python's default 5 ms slice.
     sys.setswitchinterval(0.001)
     socket_map: dict[int, Any] = {}
+    where: dict[str, Any] = (
+        {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
+    )
     server = create_server(
-        SlackWSGIApp(app, health, routes),
-        map=socket_map,
-        host=host,
-        port=port,
-        threads=threads,
+        SlackWSGIApp(app, health, routes), map=socket_map, threads=threads, **where
     )
     if not isinstance(server, BaseWSGIServer):  # several addresses (e.g. "localhost")
         server.close()
@@ -278,9 +283,12 @@ def serve_http(
     *,
     health: HealthCheck | None = None,
     routes: dict[str, Route] | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve `app` (and the other `routes`) over HTTP until interrupted."""
-    server = make_server(app, host=host, port=port, threads=threads, health=health, routes=routes)
+    server = make_server(
+        app, host=host, port=port, threads=threads, health=health, routes=routes, sock=sock
+    )
     paths = ([EVENTS_PATH] if app is not None else []) + sorted(routes or {})
     log.info("serving %s on %s (%d threads)", ", ".join(paths), server.url, threads)
     try:

@@ -1,0 +1,65 @@
+"""One web process of `arkbot serve` (see `bot.workers`): the chat apps, served on the
+listening socket the parent bound; the parent runs the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+
+from bot.chat_apps import build_chat_apps
+from bot.cli.plan import load_or_exit
+from bot.config import get_settings
+from bot.runtime import calendar_from, transport_from
+from schedules.clock import SystemClock
+from storage.db import make_engine
+
+log = logging.getLogger("arkbot")
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _orphaned(parent: int) -> None:
+    """A worker whose parent is gone (even by kill -9) stops: nobody runs the scheduler."""
+    while os.getppid() == parent:
+        threading.Event().wait(PARENT_CHECK_SECONDS)
+    log.warning("the arkbot serve process %d is gone; this web process stops", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def web_worker(sock: socket.socket, parent: int) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    threading.Thread(target=_orphaned, args=(parent,), daemon=True).start()
+    settings = get_settings()
+    plan = load_or_exit(settings.plan)
+    engine = make_engine(settings.database_url)  # the parent has upgraded the schema
+    clock = SystemClock()
+    transport = transport_from(settings, engine=engine, clock=clock)  # notices to others
+    try:
+        apps = build_chat_apps(settings, engine, plan, clock, calendar_from(settings), transport)
+        from bot.slack.server import serve_http
+
+        over_http = apps.slack if settings.slack_app_token is None else None
+        serve_http(
+            over_http,
+            settings.port,
+            health=lambda: os.getppid() == parent,
+            routes=apps.routes(),
+            sock=sock,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        close = getattr(transport, "close", None)
+        if callable(close):
+            close()
+        engine.dispose()
