@@ -38,9 +38,9 @@ from typing import Any
 
 from rich.console import Console
 
-from benchmarks.ack_latency import _database, _ms, _schema
+from benchmarks.ack_latency import _database, _ms, _schema, settle
 from bot.transports.console import ConsoleTransport
-from bot.workers import WebWorkers, listen, process_count
+from bot.workers import WebWorkers, cpu_seconds, listen, process_count
 from storage.db import make_engine, upgrade
 from tests.engine.harness import oslo
 from tests.fakes.teams_connector import DEFAULT_APP_ID
@@ -170,13 +170,16 @@ def run(args: argparse.Namespace) -> None:
                     )
                     results: list[tuple[float, int]] = []
                     for round_no in range(1, args.rounds + 1):
+                        settle(workers.pids)
+                        before = cpu_seconds(workers.pids)
                         parent.send((url, prepared()))
                         burst: list[tuple[float, int]] = parent.recv()
+                        cpu = (cpu_seconds(workers.pids) - before) * 1000 / args.clicks
                         results += burst
                         p50, p99, worst = _ms([s for s, _ in burst])
                         print(
                             f"    round {round_no}: p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   "
-                            f"max {worst:6.1f} ms"
+                            f"max {worst:6.1f} ms   server CPU {cpu:4.1f} ms a click"
                         )
             finally:
                 engine.dispose()

@@ -57,6 +57,20 @@ def process_count(configured: int, database_url: str) -> int:
     return max(1, min(MAX_AUTO_PROCESSES, usable_cpus()))
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far; 0 where /proc is missing."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def listen(host: str, port: int, backlog: int = 1024) -> socket.socket:
     """The listening socket every worker accepts on (port 0 picks a free port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -6,7 +6,6 @@ Kept thin on purpose: listeners translate Slack's requests into domain actions a
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from slack_bolt import App
@@ -16,7 +15,8 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.conversation import Core
 from bot.notices import Notifier, transport_notifier
-from bot.slack.context import Deps
+from bot.slack.after_ack import AFTER_ACK_THREADS, AfterAck
+from bot.slack.context import Deps, at_once
 from bot.slack.listeners import actions, commands, events, lifecycle, views
 from bot.slack.workspace import SlackTeam
 from bot.transports.slack import SlackTransport, slack_client
@@ -37,8 +37,10 @@ def build_app(
     notify: Notifier | None = None,
     core: Core | None = None,
 ) -> App:
-    """The app. `process_before_response=True` answers HTTP only after the listener finished,
-    which makes tests deterministic; in production Bolt acks first and works in a thread."""
+    """The app. Listeners run on the server's thread and acknowledge at once; what a click,
+    a command or a submitted form does after its ack runs on `AfterAck`'s few threads, so a
+    burst of clicks is acknowledged first. `process_before_response=True` does that work
+    before the HTTP answer instead, which makes tests deterministic."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
@@ -54,10 +56,9 @@ def build_app(
         signing_secret=secret or "socket-mode",
         # No auth.test at start-up: the app must come up even if Slack is briefly unreachable.
         token_verification_enabled=False,
-        process_before_response=process_before_response,
-        # Bolt acks only once a listener has started; with its default 5 threads a burst of
-        # clicks queues behind the work earlier clicks do after their ack.
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"),
+        # Inline: no hand-off to Bolt's listener pool, which answers HTTP only when it sees
+        # the ack (it looks every 10 ms) and shares the CPU between acks and work.
+        process_before_response=True,
     )
     team = SlackTeam(app.client, settings.slack_team_id)
     core = core or Core(
@@ -70,7 +71,11 @@ def build_app(
     )
     # Requests from another workspace (team) than the bot's are refused by the core.
     core = replace(core, workspaces=_with_slack(core.workspaces, team))
-    deps = Deps(core=core, notify=notify or transport_notifier(SlackTransport(app.client)))
+    deps = Deps(
+        core=core,
+        notify=notify or transport_notifier(SlackTransport(app.client)),
+        after_ack=at_once if process_before_response else AfterAck(AFTER_ACK_THREADS),
+    )
     for listeners in (lifecycle, actions, views, commands, events):
         listeners.register(app, deps)
     return app

@@ -25,10 +25,20 @@ Respond = Callable[..., Any]
 Ack = Callable[..., None]
 
 
+Work = Callable[[], None]
+
+
+def at_once(work: Work) -> None:
+    work()
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     core: Core
     notify: Notifier
+    # Runs what a click does after its ack: at once, or (serving) on a few threads of its own
+    # so that under a burst the acks, which Slack waits for, are not queued behind the work.
+    after_ack: Callable[[Work], None] = at_once
 
 
 def identity_of(body: dict[str, Any]) -> Identity:

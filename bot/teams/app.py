@@ -259,6 +259,7 @@ def build_endpoint(
     """The Teams SDK app with arkbot's handlers, served through arkbot's own HTTP server."""
     from bot.teams.loop import EventLoopThread
     from bot.teams.sdk import make_teams_app
+    from bot.teams.validated_tokens import remember_validated_tokens
 
     loop = loop or EventLoopThread(name="arkbot-teams")
     adapter = WsgiAdapter(loop)
@@ -271,4 +272,5 @@ def build_endpoint(
     )
     register(app, TeamsDeps(core=core, notify=notify))
     loop.run(app.initialize(), 30)
+    remember_validated_tokens(app)
     return TeamsEndpoint(app=app, loop=loop, adapter=adapter)

@@ -19,24 +19,28 @@ def register(app: App, deps: Deps) -> None:
         ack: Callable[[], None], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        action = _first_action(body)
-        action_id = str(action.get("action_id", "")).split(":", 1)[0]
-        who = identity_of(body)
-        outcome = click(deps.core, who, action_id, str(action.get("value", "")))
-        if outcome is None:
-            return
-        show(
-            deps,
-            outcome,
-            client,
-            user_id=who.user_id,
-            respond=respond,
-            trigger_id=body.get("trigger_id"),
-            # On the App Home there is no message to answer in: the redrawn home is the answer.
-            reply=not action_id.startswith("home_"),
-        )
+        deps.after_ack(lambda: _answer(deps, body, client, respond))
 
     app.action(re.compile(r"^(" + "|".join(map(re.escape, CLICKS)) + r")(:\d+)?$"))(clicked)
+
+
+def _answer(deps: Deps, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    action = _first_action(body)
+    action_id = str(action.get("action_id", "")).split(":", 1)[0]
+    who = identity_of(body)
+    outcome = click(deps.core, who, action_id, str(action.get("value", "")))
+    if outcome is None:
+        return
+    show(
+        deps,
+        outcome,
+        client,
+        user_id=who.user_id,
+        respond=respond,
+        trigger_id=body.get("trigger_id"),
+        # On the App Home there is no message to answer in: the redrawn home is the answer.
+        reply=not action_id.startswith("home_"),
+    )
 
 
 def _first_action(body: dict[str, Any]) -> dict[str, Any]:

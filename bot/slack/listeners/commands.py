@@ -21,24 +21,28 @@ def register(app: App, deps: Deps) -> None:
         ack: Callable[..., None], command: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        who = identity_of(command)
-        answer = commands.run(deps.core, who, command.get("text"))
-        outcome = answer.outcome
-        blocks = _blocks(deps, answer)
-        if blocks is not None:
-            tell(respond, outcome.reply or f"/ark {answer.command}", blocks)
-            outcome.reply = None
-        # `status` shows the home view in the reply, not on the App Home.
-        if answer.command == "status":
-            outcome.home = None
-        show(
-            deps,
-            outcome,
-            client,
-            user_id=who.user_id,
-            respond=respond,
-            trigger_id=command.get("trigger_id"),
-        )
+        deps.after_ack(lambda: _answer(deps, command, client, respond))
+
+
+def _answer(deps: Deps, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    who = identity_of(command)
+    answer = commands.run(deps.core, who, command.get("text"))
+    outcome = answer.outcome
+    blocks = _blocks(deps, answer)
+    if blocks is not None:
+        tell(respond, outcome.reply or f"/ark {answer.command}", blocks)
+        outcome.reply = None
+    # `status` shows the home view in the reply, not on the App Home.
+    if answer.command == "status":
+        outcome.home = None
+    show(
+        deps,
+        outcome,
+        client,
+        user_id=who.user_id,
+        respond=respond,
+        trigger_id=command.get("trigger_id"),
+    )
 
 
 def _blocks(deps: Deps, answer: commands.Answer) -> list[Any] | None:

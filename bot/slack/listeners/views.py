@@ -83,7 +83,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=outcome.errors)
             return
         ack()
-        show(deps, outcome, client, user_id=who.user_id, reply=False)
+        deps.after_ack(lambda: show(deps, outcome, client, user_id=who.user_id, reply=False))
 
     for callback_id in SUBMISSIONS:
         app.view(callback_id)(submitted)
