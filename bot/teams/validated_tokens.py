@@ -65,7 +65,7 @@ def remember_validated_tokens(app: Any) -> ValidatedTokens | None:
     (no credentials, or another SDK version) nothing changes and every request is checked
     in full as before.
     """
-    server = getattr(app, "server", None)
+    server: Any = getattr(app, "server", None)
     validator = getattr(server, "_token_validator", None)
     if validator is None or isinstance(validator, ValidatedTokens):
         return validator

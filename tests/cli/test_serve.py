@@ -12,13 +12,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.workers import MAX_AUTO_PROCESSES, process_count
 from schedules.clock import FrozenClock
 from storage.db import make_engine, upgrade
 from storage.directory import import_org
@@ -64,8 +66,16 @@ def _post(url: str, body: dict[str, Any], token: str | None) -> tuple[int, Any]:
         return error.code, None
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, FakeTeamsConnector]]:
+@dataclass
+class Served:
+    base: str
+    teams: FakeTeamsConnector
+    slack: FakeSlackAPI
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-web-processes"])
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -91,6 +101,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, FakeTeamsConnector]]:
             TEAMS_SERVICE_URL=teams.url,
             TEAMS_OPENID_METADATA_URL=teams.openid_metadata_url,
             ARKBOT_TRANSPORT="console",
+            ARKBOT_WEB_PROCESSES=str(request.param),
         )
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve"],
@@ -108,7 +119,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, FakeTeamsConnector]]:
                 pytest.fail(f"arkbot serve did not come up:\n{output}")
             time.sleep(0.05)
         try:
-            yield base, teams
+            yield Served(base, teams, slack, process)
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -119,12 +130,14 @@ def served(tmp_path: Path) -> Iterator[tuple[str, FakeTeamsConnector]]:
                 process.stdout.close()
 
 
-def test_serve_answers_slack_and_teams_on_one_port(
-    served: tuple[str, FakeTeamsConnector],
-) -> None:
-    base, teams = served
+def test_serve_answers_slack_and_teams_on_one_port(served: Served) -> None:
+    base, teams = served.base, served.teams
     slack = SignedClient(base, SECRET)
-    assert slack.post_form("/slack/events", slash_command_form("help")).status == 200
+    command = slash_command_form("help")
+    command["response_url"] = f"{served.slack.url}response.help"  # lands on the fake
+    assert slack.post_form("/slack/events", command).status == 200
+    # The answer is worked out after the ack, and still arrives.
+    assert served.slack.wait_until(lambda fake: bool(fake.calls_to("response.help")), 30)
     invoke = {
         "type": "invoke",
         "name": "adaptiveCard/action",
@@ -143,3 +156,51 @@ def test_serve_answers_slack_and_teams_on_one_port(
     assert body["type"] == "application/vnd.microsoft.activity.message"  # no such message
     assert _post(f"{base}/api/messages", invoke, None)[0] == 401
     assert _get(f"{base}/nothing-here") == 404
+
+
+def test_how_many_web_processes() -> None:
+    assert process_count(1, "sqlite:///x.db") == 1
+    assert process_count(3, "postgresql://db/arkbot") == 3
+    assert 1 <= process_count(0, "sqlite:///x.db") <= MAX_AUTO_PROCESSES
+    assert process_count(0, "sqlite://") == 1  # an in-memory database lives in one process
+    assert process_count(4, "sqlite:///:memory:") == 1
+
+
+def _web_processes(parent: int) -> set[int]:
+    """The web processes `arkbot serve` started (children running multiprocessing's spawn)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if int(stat[1]) == parent and b"spawn_main" in command:
+            found.add(int(entry.name))
+    return found
+
+
+def _until(condition: Callable[[], bool], timeout: float = START_TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)  # polling another process's state, bounded by the deadline
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("served", [2], indirect=True)
+def test_a_killed_web_process_is_replaced_and_all_stop_with_serve(served: Served) -> None:
+    workers = _web_processes(served.process.pid)
+    assert len(workers) == 2
+    victim = min(workers)
+    os.kill(victim, signal.SIGKILL)  # as an OOM kill would
+    assert _until(lambda: len(_web_processes(served.process.pid) - {victim}) == 2)
+    assert _until(lambda: _get(f"{served.base}/healthz") == 200)
+    replaced = _web_processes(served.process.pid)
+    served.process.send_signal(signal.SIGTERM)
+    served.process.wait(timeout=20)
+    assert _until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in replaced), 20)

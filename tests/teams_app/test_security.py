@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from bot.teams.validated_tokens import ValidatedTokens
 from tests.fakes.teams_connector import DEFAULT_APP_ID
 from tests.teams.signing import SigningKey, sign_activity_token
 from tests.teams_app.world import TeamsWorld, teams_world
@@ -131,3 +132,28 @@ def test_an_unreadable_body_is_answered_400(engine: Engine) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=5)
         assert refused.value.code == 400
+
+
+def test_a_validated_token_is_remembered_only_for_itself(engine: Engine) -> None:
+    """The connector reuses one token for an hour: it is checked in full once; a forged or
+    replayed-elsewhere token next to it still goes through the full check and is refused."""
+    with teams_world(engine) as world:
+        world.deliver()
+        [delivery] = world.deliveries(unit_id="IFA", nudge="task_open")
+        cache = world.endpoint.app.server._token_validator
+        assert isinstance(cache, ValidatedTokens)
+        token = sign_activity_token(app_id=DEFAULT_APP_ID, service_url=world.fake.url)
+        data = {"action": "task_done", "delivery_id": delivery.id}
+        value = {"action": {"type": "Action.Execute", "verb": "task_done", "data": data}}
+        checks = cache.full_checks
+        for _ in range(3):
+            click = world.activity("leader_a", "invoke", name="adaptiveCard/action", value=value)
+            assert world.post(click, token=token).status == 200
+        assert cache.full_checks == checks + 1
+        before = _snapshot(engine)
+        moved = world.activity("leader_a", "invoke", name="adaptiveCard/action", value=value)
+        moved["serviceUrl"] = "https://evil.example/"
+        assert world.post(moved, token=token).status == 401
+        forged = world.activity("leader_a", "invoke", name="adaptiveCard/action", value=value)
+        assert world.post(forged, token=_tokens(world)["forged"]).status == 401
+        assert _snapshot(engine) == before
