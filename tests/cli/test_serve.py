@@ -47,8 +47,8 @@ def _get(url: str) -> int:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
-    except (urllib.error.URLError, ConnectionError):
-        return 0  # not listening yet
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0  # not listening yet, or bound but its web processes still starting
 
 
 def _post(url: str, body: dict[str, Any], token: str | None) -> tuple[int, Any]:
