@@ -81,3 +81,41 @@ class Message(BaseModel):
         if self.context:
             parts.append(self.context)
         return "\n".join(part for part in parts if part)
+
+
+# A fan-out sends one text to thousands of people; the messages differ only in the delivery
+# id, which the buttons also carry as their value. Renderers build one payload per distinct
+# text from a template message (delivery id and values `TEMPLATE_ID`) and put the id in after.
+TEMPLATE_ID = 0
+TemplateKey = tuple[object, ...]
+
+
+def template_key(message: Message) -> TemplateKey | None:
+    """Every field but the delivery id, cheaply; None when a button's value is not the
+    delivery id or the message is a digest (then it is rendered on its own)."""
+    delivery = message.delivery_id
+    if delivery is None or message.sections:
+        return None
+    value = str(delivery)
+    if any(button.value != value for button in message.buttons):
+        return None
+    buttons = tuple((button.action, button.label, button.style) for button in message.buttons)
+    return (message.kind, message.locale, message.headline, message.body, message.context, buttons)
+
+
+def template_of(key: TemplateKey) -> Message:
+    kind, locale, headline, body, context, buttons = key
+    return Message.model_validate(
+        {
+            "kind": kind,
+            "locale": locale,
+            "headline": headline,
+            "body": body,
+            "context": context,
+            "buttons": [
+                {"action": action, "label": label, "value": str(TEMPLATE_ID), "style": style}
+                for action, label, style in buttons  # type: ignore[attr-defined]
+            ],
+            "delivery_id": TEMPLATE_ID,
+        }
+    )

@@ -34,7 +34,16 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.escape import slack_mrkdwn
-from bot.messages import ActionId, Button, Message, Section
+from bot.messages import (
+    TEMPLATE_ID,
+    ActionId,
+    Button,
+    Message,
+    Section,
+    TemplateKey,
+    template_key,
+    template_of,
+)
 
 HEADER_MAX = 150
 SECTION_TEXT_MAX = 3000
@@ -233,31 +242,15 @@ def render_payload(message: Message) -> dict[str, Any]:
     id carried by block ids and button values. Building and validating the blocks dominates
     the cost, so it happens once per distinct message; the id is put in afterwards.
     """
-    delivery = message.delivery_id
-    ids_only = (
-        delivery is not None
-        and not message.sections
-        and all(b.value == str(delivery) for b in message.buttons)
-    )
-    if not ids_only:
+    key = template_key(message)
+    if key is None:
         return _render(message)
-    template = _template(
-        message.model_copy(
-            update={
-                "delivery_id": _TEMPLATE_ID,
-                "buttons": [
-                    b.model_copy(update={"value": str(_TEMPLATE_ID)}) for b in message.buttons
-                ],
-            }
-        ).model_dump_json()
-    )
+    template = _template(key)
+    delivery = str(message.delivery_id)
     return {
         "text": template["text"],
-        "blocks": [_with_delivery(block, str(delivery)) for block in template["blocks"]],
+        "blocks": [_with_delivery(block, delivery) for block in template["blocks"]],
     }
-
-
-_TEMPLATE_ID = 0
 
 
 def _render(message: Message) -> dict[str, Any]:
@@ -269,12 +262,12 @@ def _render(message: Message) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=512)
-def _template(message_json: str) -> dict[str, Any]:
-    return _render(Message.model_validate_json(message_json))
+def _template(key: TemplateKey) -> dict[str, Any]:
+    return _render(template_of(key))
 
 
 def _with_delivery(block: dict[str, Any], delivery: str) -> dict[str, Any]:
-    placeholder = f"{DELIVERY_PREFIX}:{_TEMPLATE_ID}"
+    placeholder = f"{DELIVERY_PREFIX}:{TEMPLATE_ID}"
     copied = dict(block)
     block_id = copied.get("block_id")
     if isinstance(block_id, str) and (
@@ -283,7 +276,7 @@ def _with_delivery(block: dict[str, Any], delivery: str) -> dict[str, Any]:
         copied["block_id"] = f"{DELIVERY_PREFIX}:{delivery}" + block_id[len(placeholder) :]
     if "elements" in copied and copied.get("type") == "actions":
         copied["elements"] = [
-            {**element, "value": delivery} if element.get("value") == str(_TEMPLATE_ID) else element
+            {**element, "value": delivery} if element.get("value") == str(TEMPLATE_ID) else element
             for element in copied["elements"]
         ]
     return copied

@@ -21,7 +21,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from bot.messages import Button, Message
+from bot.messages import TEMPLATE_ID, Button, Message, TemplateKey, template_key, template_of
 
 if TYPE_CHECKING:
     from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction
@@ -166,9 +166,6 @@ def card_json(card: AdaptiveCard) -> dict[str, Any]:
     return dumped
 
 
-_TEMPLATE_ID = 0
-
-
 def card_payload(message: Message, note: str | None = None) -> dict[str, Any]:
     """`render_card` as the JSON Teams receives, for sending many similar cards.
 
@@ -179,11 +176,20 @@ def card_payload(message: Message, note: str | None = None) -> dict[str, Any]:
     delivery = message.delivery_id
     if delivery is None:
         return _copy(_template(message.model_dump_json(), note))
+    key = template_key(message)
+    if key is not None:
+        payload = _copy(_from_key(key, note))
+        for element in payload["body"]:
+            if element.get("type") == "ActionSet":
+                for action in element["actions"]:
+                    action["data"]["delivery_id"] = delivery
+                    action["data"]["value"] = str(delivery)
+        return payload
     ids_only = all(b.value == str(delivery) for b in message.buttons)
     template = message.model_copy(
         update={
-            "delivery_id": _TEMPLATE_ID,
-            "buttons": [b.model_copy(update={"value": str(_TEMPLATE_ID)}) for b in message.buttons]
+            "delivery_id": TEMPLATE_ID,
+            "buttons": [b.model_copy(update={"value": str(TEMPLATE_ID)}) for b in message.buttons]
             if ids_only
             else message.buttons,
         }
@@ -197,6 +203,11 @@ def card_payload(message: Message, note: str | None = None) -> dict[str, Any]:
                 if ids_only:
                     data["value"] = str(delivery)
     return payload
+
+
+@lru_cache(maxsize=512)
+def _from_key(key: TemplateKey, note: str | None) -> dict[str, Any]:
+    return card_json(render_card(template_of(key), note))
 
 
 @lru_cache(maxsize=512)
