@@ -88,6 +88,9 @@ class Message(BaseModel):
 # text from a template message (delivery id and values `TEMPLATE_ID`) and put the id in after.
 TEMPLATE_ID = 0
 TemplateKey = tuple[object, ...]
+# The fields a template shares with its messages, besides the buttons (action, label, style).
+TEMPLATE_FIELDS = ("kind", "locale", "headline", "body", "context")
+NOT_IN_TEMPLATES = ("buttons", "delivery_id", "sections")
 
 
 def template_key(message: Message) -> TemplateKey | None:
@@ -100,22 +103,15 @@ def template_key(message: Message) -> TemplateKey | None:
     if any(button.value != value for button in message.buttons):
         return None
     buttons = tuple((button.action, button.label, button.style) for button in message.buttons)
-    return (message.kind, message.locale, message.headline, message.body, message.context, buttons)
+    return (*(getattr(message, name) for name in TEMPLATE_FIELDS), buttons)
 
 
 def template_of(key: TemplateKey) -> Message:
-    kind, locale, headline, body, context, buttons = key
-    return Message.model_validate(
-        {
-            "kind": kind,
-            "locale": locale,
-            "headline": headline,
-            "body": body,
-            "context": context,
-            "buttons": [
-                {"action": action, "label": label, "value": str(TEMPLATE_ID), "style": style}
-                for action, label, style in buttons  # type: ignore[attr-defined]
-            ],
-            "delivery_id": TEMPLATE_ID,
-        }
-    )
+    *shared, buttons = key
+    fields: dict[str, object] = dict(zip(TEMPLATE_FIELDS, shared, strict=True))
+    fields["buttons"] = [
+        {"action": action, "label": label, "value": str(TEMPLATE_ID), "style": style}
+        for action, label, style in buttons  # type: ignore[attr-defined]
+    ]
+    fields["delivery_id"] = TEMPLATE_ID
+    return Message.model_validate(fields)

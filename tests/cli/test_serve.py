@@ -203,4 +203,23 @@ def test_a_killed_web_process_is_replaced_and_all_stop_with_serve(served: Served
     replaced = _web_processes(served.process.pid)
     served.process.send_signal(signal.SIGTERM)
     served.process.wait(timeout=20)
-    assert _until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in replaced), 20)
+    assert _until(lambda: not any(_alive(pid) for pid in replaced), 20)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("served", [2], indirect=True)
+def test_web_processes_stop_when_serve_is_killed_outright(served: Served) -> None:
+    workers = _web_processes(served.process.pid)
+    assert len(workers) == 2
+    served.process.kill()  # kill -9: no chance to stop them
+    served.process.wait(timeout=10)
+    # Nobody runs the scheduler now: the orphans notice and stop within seconds.
+    assert _until(lambda: not any(_alive(pid) for pid in workers), 20)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has stopped; only its parent's wait is missing
