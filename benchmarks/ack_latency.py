@@ -28,7 +28,6 @@ import importlib
 import logging
 import multiprocessing
 import os
-import signal
 import socket
 import statistics
 import tempfile
@@ -49,7 +48,7 @@ from sqlalchemy.engine import Engine
 
 from benchmarks.fanout import RemoteFake
 from bot.slack.server import make_server, serve_http
-from bot.workers import WebWorkers, cpu_seconds, listen, process_count
+from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from storage.db import make_engine, upgrade
 from tests.fakes.slack_api import DEFAULT_TOKEN
 from tests.slack.signing import SignedClient, block_actions_payload
@@ -299,7 +298,7 @@ def _product_web_process(
     """One web process serving the product's Bolt app on the shared socket."""
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    signal.signal(signal.SIGTERM, _stop)
+    stop_on_sigterm()
     factory = find_factory(factory_name)
     assert factory is not None
     engine = make_engine(db_url)
@@ -308,8 +307,18 @@ def _product_web_process(
         serve_http(app, 0, threads=threads, sock=sock)
 
 
-def _stop(_signal: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far; 0 where /proc is missing."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def settle(pids: list[int], quiet: float = 0.1, limit: float = 10.0) -> None:

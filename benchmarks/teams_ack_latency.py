@@ -24,7 +24,6 @@ import io
 import json
 import logging
 import multiprocessing
-import signal
 import socket
 import tempfile
 import threading
@@ -38,9 +37,9 @@ from typing import Any
 
 from rich.console import Console
 
-from benchmarks.ack_latency import _database, _ms, _schema, settle
+from benchmarks.ack_latency import _database, _ms, _schema, cpu_seconds, settle
 from bot.transports.console import ConsoleTransport
-from bot.workers import WebWorkers, cpu_seconds, listen, process_count
+from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from storage.db import make_engine, upgrade
 from tests.engine.harness import oslo
 from tests.fakes.teams_connector import DEFAULT_APP_ID
@@ -91,7 +90,7 @@ def _web_process(
     from tests.teams.signing import sign_bot_token
 
     logging.basicConfig(level=logging.WARNING)
-    signal.signal(signal.SIGTERM, _stop)
+    stop_on_sigterm()
     engine = make_engine(db_url)
     values = {"CLIENT_ID": DEFAULT_APP_ID, "TENANT_ID": DEFAULT_TENANT}
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -112,10 +111,6 @@ def _web_process(
     )
     with contextlib.suppress(KeyboardInterrupt):
         serve_http(None, 0, routes={MESSAGES: endpoint.route}, sock=sock)
-
-
-def _stop(_signal: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def run(args: argparse.Namespace) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import socket
 import threading
 import time
@@ -57,18 +58,14 @@ def process_count(configured: int, database_url: str) -> int:
     return max(1, min(MAX_AUTO_PROCESSES, usable_cpus()))
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU time (user + system) the processes have used so far; 0 where /proc is missing."""
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """Platforms (and `WebWorkers.stop`) stop a process with SIGTERM: make it end as cleanly
+    as on Ctrl-C, through the same `KeyboardInterrupt`."""
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def listen(host: str, port: int, backlog: int = 1024) -> socket.socket:
@@ -97,7 +94,6 @@ class WebWorkers:
         self._processes: list[BaseProcess] = []
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
-        self.restarts = 0
 
     @property
     def pids(self) -> list[int]:
@@ -129,11 +125,7 @@ class WebWorkers:
                     process.pid,
                     process.exitcode,
                 )
-                self.restarts += 1
                 self._processes[number] = self._spawn(number)
-
-    def alive(self) -> int:
-        return sum(1 for p in self._processes if p.is_alive())
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         self._stopping.set()

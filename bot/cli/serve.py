@@ -26,7 +26,7 @@ from bot.runtime import (
     transport_from,
 )
 from bot.sender import Sender
-from bot.workers import WebWorkers, listen, process_count
+from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from schedules.clock import Clock, FrozenClock, SystemClock
 from schedules.planner import Planner
 from schedules.scheduler import add_jobs, blocking_scheduler
@@ -137,10 +137,6 @@ def run_due(
     )
 
 
-def _interrupt(_signal: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def serve() -> None:
     """Run the bot: the planner and sender on a schedule, and the chat apps configured.
 
@@ -158,8 +154,7 @@ def serve() -> None:
     clock = SystemClock()
     planner, sender = _parts(settings, clock)
     interval = timedelta(seconds=settings.sender_interval_seconds)
-    # Platforms stop a process with SIGTERM: shut down as cleanly as on Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_sigterm()
 
     def plan_job() -> None:
         stats = planner.run()

@@ -13,15 +13,12 @@ from bot.chat_apps import build_chat_apps
 from bot.cli.plan import load_or_exit
 from bot.config import get_settings
 from bot.runtime import calendar_from, transport_from
+from bot.workers import stop_on_sigterm
 from schedules.clock import SystemClock
 from storage.db import make_engine
 
 log = logging.getLogger("arkbot")
 PARENT_CHECK_SECONDS = 1.0
-
-
-def _interrupt(_signal: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _orphaned(parent: int) -> None:
@@ -36,7 +33,7 @@ def web_worker(sock: socket.socket, parent: int) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_sigterm()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     threading.Thread(target=_orphaned, args=(parent,), daemon=True).start()
     settings = get_settings()
