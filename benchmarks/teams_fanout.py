@@ -239,9 +239,9 @@ def pacing(people: int, concurrency: int, url: str | None) -> None:
         bucket = TokenBucket(TEAMS_RATE - 2, 2, time_fn=virtual.now)
 
         class Timed(TeamsTransport):
-            def send(self, recipient: Recipient, message: Any) -> SendResult:
+            async def send_async(self, recipient: Recipient, message: Any) -> SendResult:
                 sends.append(virtual.now())
-                return super().send(recipient, message)
+                return await super().send_async(recipient, message)
 
         started = time.perf_counter()
         engine_run(

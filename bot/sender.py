@@ -2,10 +2,14 @@
 
 Each send's outcome is written as soon as it is known (group commits: whoever finishes while
 nobody is writing writes everything queued so far), and a worker starts its next send only once
-its last outcome is committed. So if the process is killed, at most `concurrency` messages
-(the ones on the wire or awaiting their commit) went out without a record; their rows come back
-after the lease, marked as maybe sent, and a transport that can look (Slack's DM history) is
-asked before the message is sent again.
+its last outcome is committed. A worker is a thread, or, for a transport whose sends are
+coroutines (`SendsAsync`: Teams), a coroutine on the transport's event loop, which writes its
+records itself (the loop waits for the write).
+
+So if the process is killed, at most `concurrency` messages (the ones on the wire or awaiting
+their commit) went out without a record; their rows come back after the lease, marked as
+maybe sent, and a transport that can look (Slack's DM history) is asked before the message is
+sent again.
 
 No worker ever sleeps on a platform's behalf: a 429 reschedules the row after Retry-After
 and pauses the workspace's bucket; 5xx and timeouts back off exponentially with jitter;
@@ -14,6 +18,7 @@ permanent errors fail the row with the platform's reason for the coordinator to 
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from collections.abc import Callable, Sequence
@@ -34,7 +39,7 @@ from bot.transports.base import (
     RateLimited,
     Recipient,
     SendResult,
-    TemporaryFailure,
+    SendsAsync,
     Transport,
     TransportError,
     recipient_of,
@@ -211,6 +216,8 @@ class Sender:
         self._already_delivered: Callable[[Recipient, int], SendResult | None] | None = getattr(
             transport, "already_delivered", None
         )
+        self._async = transport if isinstance(transport, SendsAsync) else None
+        self._async_workers: asyncio.Semaphore | None = None
 
     def _use_plan(self, plan: Plan) -> None:
         self._plan_now = plan
@@ -311,10 +318,16 @@ class Sender:
             self._commits.commit(decided)
         # One task per worker rather than per message: submitting is not free at 10,000 rows.
         workers = self.config.concurrency
-        futures = [
-            self._pool.submit(self._send_all, bundles[start::workers])
-            for start in range(min(workers, len(bundles)))
-        ]
+        shares = [bundles[start::workers] for start in range(min(workers, len(bundles)))]
+        if self._async is not None:
+            self._async.prepare([recipient for _, recipient, _ in bundles])
+            loop = self._async.event_loop
+            futures = [
+                asyncio.run_coroutine_threadsafe(self._send_all_async(share), loop)
+                for share in shares
+            ]
+        else:
+            futures = [self._pool.submit(self._send_all, share) for share in shares]
         return stats, _Pending(decided, futures)
 
     def _send_all(self, jobs: list[tuple[list[Claimed], Recipient, Message]]) -> list[Outcome]:
@@ -325,6 +338,35 @@ class Sender:
             shared = [outcome, *(replace(outcome, delivery_id=row.id) for row in rows[1:])]
             # The next send waits for this record: a crash leaves at most one unrecorded
             # message per worker.
+            self._commits.commit(shared)
+            outcomes.extend(shared)
+        return outcomes
+
+    async def _send_all_async(
+        self, jobs: list[tuple[list[Claimed], Recipient, Message]]
+    ) -> list[Outcome]:
+        """`_send_all` as one coroutine on the transport's loop (`SendsAsync`).
+
+        Like a share on the thread pool it occupies one of `concurrency` workers until done,
+        so overlapping batches never have more than `concurrency` sends unrecorded.
+        """
+        if self._async_workers is None:  # made on the loop, used only there
+            self._async_workers = asyncio.Semaphore(self.config.concurrency)
+        async with self._async_workers:
+            return await self._send_share_async(jobs)
+
+    async def _send_share_async(
+        self, jobs: list[tuple[list[Claimed], Recipient, Message]]
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for rows, recipient, message in jobs:
+            outcome = await self._send_async(rows[0], recipient, message, tuple(rows[1:]))
+            shared = [outcome, *(replace(outcome, delivery_id=row.id) for row in rows[1:])]
+            # On the loop itself, which waits for the write: any hand-off costs more. Outcomes
+            # resolved together would wake their coroutines together, and requests started
+            # in the same few loop iterations race for one idle connection in httpcore's
+            # pool (ConnectionNotAvailable, then queued again): measured 5,000 such retries
+            # for 3,000 cards and 2.2 against 1.6 ms of CPU a card, on SQLite and PostgreSQL.
             self._commits.commit(shared)
             outcomes.extend(shared)
         return outcomes
@@ -444,19 +486,63 @@ class Sender:
             if delivery.maybe_sent and self._already_delivered is not None:
                 earlier = self._already_delivered(recipient, delivery.id)
                 if earlier is not None:
-                    return Outcome(
-                        delivery.id,
-                        DeliveryStatus.sent,
-                        sent_at=self.clock.now(),
-                        platform=earlier.platform,
-                        channel_id=earlier.channel_id,
-                        message_id=earlier.message_id,
-                    )
+                    return self._sent(delivery, earlier)
             result = self.transport.send(recipient, message)
-        except RateLimited as limited:
+        except Exception as error:
+            return self._not_sent(delivery, error)
+        return self._delivered(delivery, recipient, message, covers, result)
+
+    async def _send_async(
+        self,
+        delivery: Claimed,
+        recipient: Recipient,
+        message: Message,
+        covers: tuple[Claimed, ...] = (),
+    ) -> Outcome:
+        assert delivery.id is not None
+        assert self._async is not None
+        try:
+            if delivery.maybe_sent and self._already_delivered is not None:
+                earlier = await asyncio.to_thread(self._already_delivered, recipient, delivery.id)
+                if earlier is not None:
+                    return self._sent(delivery, earlier)
+            result = await self._async.send_async(recipient, message)
+        except Exception as error:
+            return self._not_sent(delivery, error)
+        return self._delivered(delivery, recipient, message, covers, result)
+
+    def _delivered(
+        self,
+        delivery: Claimed,
+        recipient: Recipient,
+        message: Message,
+        covers: tuple[Claimed, ...],
+        result: SendResult,
+    ) -> Outcome:
+        outcome = self._sent(delivery, result)
+        if self.on_sent is not None:
+            assert outcome.sent_at is not None
+            self.on_sent(Sent(delivery, recipient, message, outcome.sent_at, (delivery, *covers)))
+        return outcome
+
+    def _sent(self, delivery: Claimed, result: SendResult) -> Outcome:
+        assert delivery.id is not None
+        return Outcome(
+            delivery.id,
+            DeliveryStatus.sent,
+            sent_at=self.clock.now(),
+            platform=result.platform,
+            channel_id=result.channel_id,
+            message_id=result.message_id,
+        )
+
+    def _not_sent(self, delivery: Claimed, error: Exception) -> Outcome:
+        """The row's next state after a failed send (a bug in a transport must not lose it)."""
+        assert delivery.id is not None
+        if isinstance(error, RateLimited):
             if self.bucket is not None:
-                self.bucket.pause(limited.retry_after)
-            at = self.clock.now() + timedelta(seconds=limited.retry_after)
+                self.bucket.pause(error.retry_after)
+            at = self.clock.now() + timedelta(seconds=error.retry_after)
             return Outcome(
                 delivery.id,
                 DeliveryStatus.pending,
@@ -464,23 +550,11 @@ class Sender:
                 error="rate limited",
                 refund_attempt=True,
             )
-        except PermanentFailure as failure:
-            return Outcome(delivery.id, DeliveryStatus.failed, error=failure.reason)
-        except (TemporaryFailure, TransportError) as failure:
-            return self._retry(delivery, failure.reason)
-        except Exception as error:  # a bug in a transport must not lose the row
-            return self._retry(delivery, f"{type(error).__name__}: {error}")
-        at = self.clock.now()
-        if self.on_sent is not None:
-            self.on_sent(Sent(delivery, recipient, message, at, (delivery, *covers)))
-        return Outcome(
-            delivery.id,
-            DeliveryStatus.sent,
-            sent_at=at,
-            platform=result.platform,
-            channel_id=result.channel_id,
-            message_id=result.message_id,
-        )
+        if isinstance(error, PermanentFailure):
+            return Outcome(delivery.id, DeliveryStatus.failed, error=error.reason)
+        if isinstance(error, TransportError):  # TemporaryFailure, or one of our own
+            return self._retry(delivery, error.reason)
+        return self._retry(delivery, f"{type(error).__name__}: {error}")
 
     def _retry(self, delivery: Claimed, reason: str) -> Outcome:
         assert delivery.id is not None

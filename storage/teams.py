@@ -15,6 +15,7 @@ entry when it changes something.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -80,6 +81,16 @@ def person_for_teams(
 def conversation_of(session: Session, person_id: int) -> TeamsConversation | None:
     """The stored 1:1 conversation reference of a person, if any."""
     return session.get(TeamsConversation, person_id)
+
+
+def conversations_of(session: Session, person_ids: Collection[int]) -> dict[int, TeamsConversation]:
+    """The stored references of those people who have one, by person id (one query)."""
+    if not person_ids:
+        return {}
+    rows = session.exec(
+        select(TeamsConversation).where(col(TeamsConversation.person_id).in_(list(person_ids)))
+    ).all()
+    return {row.person_id: row for row in rows}
 
 
 def remember_conversation(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -88,4 +90,27 @@ class ChecksDelivery(Protocol):
 
     def already_delivered(self, recipient: Recipient, delivery_id: int) -> SendResult | None:
         """The earlier message for `delivery_id`, if it arrived; None if not (or unknown)."""
+        ...
+
+
+@runtime_checkable
+class SendsAsync(Protocol):
+    """Optional: a transport whose sends are coroutines on an event loop it keeps running.
+
+    The sender then runs each worker's sends as one coroutine on `event_loop` instead of on
+    a thread that hands every call over to the loop and waits (the Teams SDK is async-only).
+    `send_async` must not block the loop: what may block runs in a thread, and `prepare`,
+    called on the sender's thread with each batch's recipients, loads ahead what their sends
+    will need (Teams: the conversation references, one read per batch).
+    """
+
+    @property
+    def event_loop(self) -> asyncio.AbstractEventLoop: ...
+
+    def prepare(self, recipients: Sequence[Recipient]) -> None:
+        """Load what the sends to `recipients` need, off the loop."""
+        ...
+
+    async def send_async(self, recipient: Recipient, message: Message) -> SendResult:
+        """`Transport.send` as a coroutine on `event_loop`."""
         ...

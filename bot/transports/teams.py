@@ -12,8 +12,11 @@ cache in front. A person without one gets a conversation created
 (``POST /v3/conversations`` with their Entra object id), which is then remembered. A stored
 reference the connector no longer knows (404) is forgotten and created again once.
 
-The SDK is async-only; all its calls run on one `EventLoopThread`, so the sender's worker
-threads call `send` as they call the Slack transport.
+The SDK is async-only; all its calls run on one `EventLoopThread`. The sender runs its
+sends as coroutines on that loop (`send_async`, the `SendsAsync` protocol), so a card does not
+cross from a worker thread to the loop and back; `send` is the same path for sync callers.
+Only what may block — a conversation reference not yet cached (a database read) or created
+(a connector call) — leaves the loop for a thread.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -71,6 +74,8 @@ class ConversationStore(Protocol):
 
     def get(self, person_id: int) -> ConversationRef | None: ...
 
+    def get_many(self, person_ids: Collection[int]) -> dict[int, ConversationRef]: ...
+
     def remember(self, person_id: int, ref: ConversationRef) -> None: ...
 
     def forget(self, person_id: int) -> None: ...
@@ -86,6 +91,10 @@ class MemoryConversations:
     def get(self, person_id: int) -> ConversationRef | None:
         with self._lock:
             return self._refs.get(person_id)
+
+    def get_many(self, person_ids: Collection[int]) -> dict[int, ConversationRef]:
+        with self._lock:
+            return {pid: self._refs[pid] for pid in person_ids if pid in self._refs}
 
     def remember(self, person_id: int, ref: ConversationRef) -> None:
         with self._lock:
@@ -112,6 +121,16 @@ class DatabaseConversations:
             if row is None:
                 return None
             return ConversationRef(row.conversation_id, row.service_url, row.tenant_id)
+
+    def get_many(self, person_ids: Collection[int]) -> dict[int, ConversationRef]:
+        from storage.db import session_scope
+        from storage.teams import conversations_of
+
+        with session_scope(self.engine) as session:
+            return {
+                person_id: ConversationRef(row.conversation_id, row.service_url, row.tenant_id)
+                for person_id, row in conversations_of(session, person_ids).items()
+            }
 
     def remember(self, person_id: int, ref: ConversationRef) -> None:
         from storage.db import session_scope
@@ -237,6 +256,7 @@ class TeamsTransport:
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
         self._initialized = False
+        self._init_lock: asyncio.Lock | None = None  # made on the loop, used only there
 
     @classmethod
     def from_settings(
@@ -266,17 +286,46 @@ class TeamsTransport:
     # -- the Transport protocol ----------------------------------------------------------
 
     def send(self, recipient: Recipient, message: Message) -> SendResult:
+        return self._run(self.send_async(recipient, message))
+
+    # -- the SendsAsync protocol (the sender's path) ---------------------------------------
+
+    @property
+    def event_loop(self) -> asyncio.AbstractEventLoop:
+        return self.loop.loop
+
+    def prepare(self, recipients: Sequence[Recipient]) -> None:
+        """Load the conversation references of a batch's recipients in one read, so that
+        their sends find them cached and stay on the loop."""
+        with self._lock:
+            missing = [r.person_id for r in recipients if r.person_id not in self._cache]
+        if not missing:
+            return
+        found = self.conversations.get_many(missing)
+        with self._lock:
+            for person_id, ref in found.items():
+                self._cache.setdefault(person_id, ref)
+
+    async def send_async(self, recipient: Recipient, message: Message) -> SendResult:
+        """`send` as a coroutine on `event_loop` (see the module docstring)."""
         from microsoft_teams.api.activities.message import MessageActivityInput
         from microsoft_teams.api.models import Attachment
 
         card = Attachment(content_type=CARD_CONTENT_TYPE, content=card_payload(message))
-        return self._deliver(recipient, MessageActivityInput().add_attachments(card))
+        return await self._deliver(recipient, MessageActivityInput().add_attachments(card))
+
+    async def _deliver(self, recipient: Recipient, content: Any) -> SendResult:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._deliver_now(recipient, content)
+        except TimeoutError as error:
+            raise translate_error(error) from error
 
     # -- the pieces, for the Teams app --------------------------------------------------
 
     def send_text(self, person: Recipient, text: str) -> SendResult:
         """A plain notice (no card) in the person's 1:1 chat; *bold* spans are kept."""
-        return self._deliver(person, _markdown_with_bold(text))
+        return self._run(self._deliver(person, _markdown_with_bold(text)))
 
     def update_card(
         self,
@@ -289,16 +338,17 @@ class TeamsTransport:
         """Replace an earlier card in place (e.g. the answered state after a click)."""
         from microsoft_teams.api.activities.message import MessageActivityInput
 
-        self._ensure_initialized()
         target = (service_url or self.service_url).rstrip("/")
         activity = MessageActivityInput().add_card(card)
         try:
             sent = self._run(
-                self.app.api.conversations.update_activity(
-                    conversation_id,
-                    activity_id,
-                    activity,
-                    service_url=None if target == self.service_url else target,
+                self._initialized_then(
+                    self.app.api.conversations.update_activity(
+                        conversation_id,
+                        activity_id,
+                        activity,
+                        service_url=None if target == self.service_url else target,
+                    )
                 )
             )
         except _NETWORK_ERRORS as error:
@@ -320,8 +370,12 @@ class TeamsTransport:
         ref = self._known(recipient.person_id)
         if ref is not None and ref.conversation_id != stale:
             return ref
+        return self._open(recipient, stale)
+
+    def _open(self, recipient: Recipient, stale: str | None) -> ConversationRef:
+        """A new conversation, unless another thread of ours made one meanwhile."""
         with self._person_lock(recipient.person_id):
-            ref = self._known(recipient.person_id)
+            ref = self._cached(recipient.person_id)
             if ref is not None and ref.conversation_id != stale:
                 return ref
             ref = self._create(recipient)
@@ -338,22 +392,21 @@ class TeamsTransport:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _deliver(self, recipient: Recipient, content: Any) -> SendResult:
-        self._ensure_initialized()
+    async def _deliver_now(self, recipient: Recipient, content: Any) -> SendResult:
+        await self._initialize()
         stale: str | None = None
         for attempt in (1, 2):
-            was_known = self._known(recipient.person_id) is not None
-            ref = self.conversation_for(recipient, stale=stale)
+            cached = self._cached(recipient.person_id)
+            if cached is not None and cached.conversation_id != stale:
+                ref, was_known = cached, True
+            else:  # the store or the connector: off the loop
+                ref, was_known = await asyncio.to_thread(self._where, recipient, stale)
             self._pace(ref.conversation_id)
             try:
-                sent = self._run(
-                    self.app.send(
-                        ref.conversation_id,
-                        content,
-                        service_url=None
-                        if ref.service_url == self.service_url
-                        else ref.service_url,
-                    )
+                sent = await self.app.send(
+                    ref.conversation_id,
+                    content,
+                    service_url=None if ref.service_url == self.service_url else ref.service_url,
                 )
             except _NETWORK_ERRORS as error:
                 failure = translate_error(error)
@@ -368,9 +421,19 @@ class TeamsTransport:
             )
         raise PermanentFailure(CONVERSATION_NOT_FOUND)  # pragma: no cover (loop returns)
 
-    def _known(self, person_id: int) -> ConversationRef | None:
+    def _where(self, recipient: Recipient, stale: str | None) -> tuple[ConversationRef, bool]:
+        """The conversation to send to, and whether it was known before (not just created)."""
+        ref = self._known(recipient.person_id)
+        if ref is not None and ref.conversation_id != stale:
+            return ref, True
+        return self._open(recipient, stale), ref is not None
+
+    def _cached(self, person_id: int) -> ConversationRef | None:
         with self._lock:
-            ref = self._cache.get(person_id)
+            return self._cache.get(person_id)
+
+    def _known(self, person_id: int) -> ConversationRef | None:
+        ref = self._cached(person_id)
         if ref is not None:
             return ref
         ref = self.conversations.get(person_id)
@@ -411,13 +474,23 @@ class TeamsTransport:
         if bucket.take(1) == 0:
             raise RateLimited("teams_conversation_paced", retry_after=bucket.seconds_until(1))
 
-    def _ensure_initialized(self) -> None:
+    async def _initialize(self) -> None:
         if self._initialized:
             return
-        with self._lock:
+        if self._init_lock is None:
+            self._init_lock = asyncio.Lock()
+        async with self._init_lock:
             if not self._initialized:
-                self._run(self.app.initialize())
+                await self.app.initialize()
                 self._initialized = True
+
+    async def _initialized_then(self, call: Coroutine[Any, Any, T]) -> T:
+        try:
+            await self._initialize()
+        except BaseException:
+            call.close()
+            raise
+        return await call
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run(coro, timeout=self.timeout)
