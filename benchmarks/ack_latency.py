@@ -2,8 +2,8 @@
 
 Starts the real HTTP server (`bot.slack.server.make_server`: waitress, 16 threads) around a
 Bolt app and fires bursts of concurrent, signed, real-shaped `block_actions` clicks at
-`/slack/events`, all released at once by a barrier, one thread each. Every click is timed
-from just before its request is sent to the end of the HTTP answer (what Slack waits for:
+`/slack/events`, all sent at once from one event loop (`benchmarks.clicks`), each on a new
+connection. Every click is timed from just before it connects to the end of the HTTP answer (what Slack waits for:
 it gives up after 3 s). The clicks come from their own process, and the fake Slack Web API
 the app talks to runs in another, as Slack does: neither shares the server's GIL.
 
@@ -25,13 +25,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import json
 import logging
 import multiprocessing
 import os
 import socket
 import statistics
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -40,18 +40,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select, text
 from sqlalchemy.engine import Engine
 
+from benchmarks.clicks import Prepared, burst
 from benchmarks.fanout import RemoteFake
 from bot.slack.server import make_server, serve_http
 from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from storage.db import make_engine, upgrade
 from tests.fakes.slack_api import DEFAULT_TOKEN
-from tests.slack.signing import SignedClient, block_actions_payload
+from tests.slack.signing import EVENTS_PATH, SignedClient, block_actions_payload
 
 SECRET = "benchmark-signing-secret"
 STAND_IN_ACTION = "bench_click"
@@ -80,23 +82,21 @@ def _clicker(connection: Any) -> None:
 
 
 def _burst(client: SignedClient, clicks: list[Click]) -> list[tuple[float, int]]:
-    bodies = []
+    requests: list[Prepared] = []
     for click in clicks:  # everything is built and signed before the clock starts
         payload = block_actions_payload(
             action_id=click.action_id, value=click.value, user_id=click.user_id
         )
         payload["response_url"] = click.response_url
-        bodies.append(payload)
-    barrier = threading.Barrier(len(bodies))
-
-    def send(payload: dict[str, Any]) -> tuple[float, int]:
-        barrier.wait()
-        started = time.perf_counter()
-        status = client.interactive(payload).status
-        return time.perf_counter() - started, status
-
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(send, bodies))
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": client.sign(body, timestamp),
+        }
+        requests.append((body, headers))
+    return burst(client.base_url + EVENTS_PATH, requests)
 
 
 class RemoteClicker:

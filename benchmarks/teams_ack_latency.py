@@ -19,7 +19,6 @@ Prints p50, p99 and max per round and over all rounds, and the HTTP statuses see
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import io
 import json
@@ -27,8 +26,6 @@ import logging
 import multiprocessing
 import socket
 import tempfile
-import time
-import urllib.parse
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +34,7 @@ from typing import Any
 from rich.console import Console
 
 from benchmarks.ack_latency import _database, _ms, _schema, cpu_seconds, settle
+from benchmarks.clicks import Prepared, burst
 from bot.transports.console import ConsoleTransport
 from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from storage.db import make_engine, upgrade
@@ -45,7 +43,6 @@ from tests.fakes.teams_connector import DEFAULT_APP_ID
 from tests.teams.signing import sign_activity_token
 
 TARGET_P99_MS = 100.0
-Prepared = tuple[bytes, dict[str, str]]
 
 
 def _clicker(connection: Any) -> None:
@@ -54,53 +51,7 @@ def _clicker(connection: Any) -> None:
         if command is None:
             return
         url, requests = command
-        connection.send(_burst(url, requests))
-
-
-def _burst(url: str, requests: list[Prepared]) -> list[tuple[float, int]]:
-    return asyncio.run(_burst_async(url, requests))
-
-
-async def _burst_async(url: str, requests: list[Prepared]) -> list[tuple[float, int]]:
-    """All requests at once from one event loop, as bytes built before the clock starts.
-
-    A lean client on purpose: the clicks share the machine's cores with the server, and
-    urllib (a thread per click, the e-mail parser for every answer's headers) spent about
-    3.5 ms of CPU a click, as much as the server, inside the measured time.
-    """
-    target = urllib.parse.urlsplit(url)
-    host, port = target.hostname or "127.0.0.1", target.port or 80
-    raw = [_http_request(target.path, f"{host}:{port}", *request) for request in requests]
-
-    async def one(data: bytes) -> tuple[float, int]:
-        started = time.perf_counter()
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            writer.write(data)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = _content_length(head)
-            await (reader.readexactly(length) if length is not None else reader.read())
-            elapsed = time.perf_counter() - started
-        finally:
-            writer.close()
-        return elapsed, int(head.split(b" ", 2)[1])
-
-    return list(await asyncio.gather(*(one(data) for data in raw)))
-
-
-def _http_request(path: str, host: str, body: bytes, headers: dict[str, str]) -> bytes:
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    lines += ["Connection: close", "", ""]
-    return "\r\n".join(lines).encode() + body
-
-
-def _content_length(head: bytes) -> int | None:
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value.strip())
-    return None
+        connection.send(burst(url, requests))
 
 
 def _web_process(
