@@ -3,9 +3,10 @@
 Starts the real HTTP server (`bot.slack.server.make_server`: waitress, 16 threads) around a
 Bolt app and fires bursts of concurrent, signed, real-shaped `block_actions` clicks at
 `/slack/events`, all sent at once from one event loop (`benchmarks.clicks`), each on a new
-connection. Every click is timed from just before it connects to the end of the HTTP answer (what Slack waits for:
-it gives up after 3 s). The clicks come from their own process, and the fake Slack Web API
-the app talks to runs in another, as Slack does: neither shares the server's GIL.
+connection. Every click is timed from just before it connects to the end of the HTTP answer
+(what Slack waits for: it gives up after 3 s). The clicks come from their own process, and
+the fake Slack Web API the app talks to runs in another, as Slack does: neither shares the
+server's GIL.
 
 The app, by default the product's (`bot.slack.app.build_app`, when it exists) wired to a
 migrated database, the shipped plan and the fake Slack API; `--app module:function` names

@@ -23,6 +23,7 @@ import random
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -218,6 +219,8 @@ class Sender:
         )
         self._async = transport if isinstance(transport, SendsAsync) else None
         self._async_workers: asyncio.Semaphore | None = None
+        self._on_loop: set[Future[list[Outcome]]] = set()  # shares not finished yet
+        self._lock = threading.Lock()
 
     def _use_plan(self, plan: Plan) -> None:
         self._plan_now = plan
@@ -225,7 +228,11 @@ class Sender:
         self._composer = Composer(plan)
 
     def close(self) -> None:
+        """Wait for every send handed to a worker (threads or coroutines), then stop."""
         self._pool.shutdown(wait=True)
+        with self._lock:
+            shares = list(self._on_loop)
+        futures_wait(shares)
         self._commits.close()
 
     def run_once(self, limit: int | None = None) -> SendStats:
@@ -326,6 +333,10 @@ class Sender:
                 asyncio.run_coroutine_threadsafe(self._send_all_async(share), loop)
                 for share in shares
             ]
+            with self._lock:
+                self._on_loop.update(futures)
+            for future in futures:
+                future.add_done_callback(self._left_loop)
         else:
             futures = [self._pool.submit(self._send_all, share) for share in shares]
         return stats, _Pending(decided, futures)
@@ -341,6 +352,10 @@ class Sender:
             self._commits.commit(shared)
             outcomes.extend(shared)
         return outcomes
+
+    def _left_loop(self, future: Future[list[Outcome]]) -> None:
+        with self._lock:
+            self._on_loop.discard(future)
 
     async def _send_all_async(
         self, jobs: list[tuple[list[Claimed], Recipient, Message]]

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+import bot.sender as sender_module
 from bot.messages import Message
 from bot.sender import Sender, SenderConfig
 from bot.teams.loop import EventLoopThread
@@ -216,3 +219,60 @@ def test_failures_on_the_loop_become_the_same_outcomes(
     assert errors == Counter(
         {"teams_app_not_installed": 1, "rate limited": 1, "teams_http_503 (Http503)": 1}
     )
+
+
+class Gated(TeamsTransport):
+    """The first send waits on the loop until `gate` is set."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.entered = threading.Event()
+        self.gate: asyncio.Event | None = None
+
+    async def send_async(self, recipient: Recipient, message: Message) -> SendResult:
+        if self.gate is None:
+            self.gate = asyncio.Event()
+            self.entered.set()
+            await self.gate.wait()
+        return await super().send_async(recipient, message)
+
+
+def test_closing_the_sender_waits_for_the_sends_on_the_loop(
+    engine: Engine,
+    fake_teams: FakeTeamsConnector,
+    loop: EventLoopThread,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = build_world(engine, make_plan(NEWS), oslo(date(2024, 1, 8), 9), org_csv=org_csv())
+    app = make_teams_app(
+        teams_settings(), token=fake_teams.token_provider, service_url=fake_teams.url
+    )
+    transport = Gated(app, loop=loop, tenant_id=DEFAULT_TENANT, conversation_rate=None)
+    sender = Sender(
+        engine,
+        world.plan,
+        transport,
+        WorkCalendar(),
+        world.clock,
+        config=SenderConfig(concurrency=1),
+        rng=random.Random(1),
+    )
+    world.planner.run()
+    draining = threading.Thread(target=sender.run_once)
+    draining.start()
+    assert transport.entered.wait(timeout=30)
+    real_wait = sender_module.futures_wait
+
+    def open_gate_then_wait(futures: Any) -> Any:
+        # close() has reached its wait: only now may the held send go on.
+        assert transport.gate is not None
+        loop.loop.call_soon_threadsafe(transport.gate.set)
+        return real_wait(futures)
+
+    monkeypatch.setattr(sender_module, "futures_wait", open_gate_then_wait)
+    sender.close()  # a redeploy's SIGTERM: the scheduler stops, then the sender
+    recorded = {row.status for row in world.deliveries()}
+    draining.join(timeout=30)
+
+    assert recorded == {DeliveryStatus.sent}
+    assert sum(fake_teams.activities_by_conversation().values()) == PEOPLE
