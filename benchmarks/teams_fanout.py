@@ -10,6 +10,7 @@
    answers 429 with Retry-After beyond that; the HTTP calls are real.
 
     python -m benchmarks.teams_fanout [--people 10000] [--pacing-people 3000] [--postgres URL]
+                                      [--repeat N]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fanout import SEND_AT, VirtualTime, _database, _plan
+from benchmarks.fanout import SEND_AT, VirtualTime, _database, _plan, repeated
 from benchmarks.orgs import university_csv
 from bot.config import Settings
 from bot.pacing import TokenBucket
@@ -191,7 +192,8 @@ def engine_run(
     return sent_s, cpu_s, planned.inserted
 
 
-def throughput(people: int, concurrency: int, url: str | None) -> None:
+def throughput(people: int, concurrency: int, url: str | None) -> float:
+    """Prints one bare run and one engine run; returns engine / bare."""
     csv, ids = teams_csv(people)
     members = list(ids.values())
     fake = RemoteFake(members)
@@ -219,6 +221,7 @@ def throughput(people: int, concurrency: int, url: str | None) -> None:
         f"(ratio {bare_cpu / len(members) / (engine_cpu / max(posted, 1)):.2f})"
     )
     print(f"    cards {posted}, distinct conversations {recipients}, planned {inserted}")
+    return engine_rate / bare_rate
 
 
 def pacing(people: int, concurrency: int, url: str | None) -> None:
@@ -282,9 +285,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--postgres", metavar="URL", help="PostgreSQL instead of SQLite")
     parser.add_argument("--only", choices=("throughput", "pacing"))
+    parser.add_argument("--repeat", type=int, default=1, help="throughput runs (median printed)")
     args = parser.parse_args()
     if args.only in (None, "throughput"):
-        throughput(args.people, args.concurrency, args.postgres)
+        repeated(args.repeat, lambda: throughput(args.people, args.concurrency, args.postgres))
     if args.only in (None, "pacing"):
         pacing(args.pacing_people, args.concurrency, args.postgres)
 
