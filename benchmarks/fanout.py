@@ -110,18 +110,21 @@ def _serve_fake(connection: Any, users: dict[str, str]) -> None:
                 connection.send((len(channels), len(set(channels))))
 
 
-def bare_loop(url: str, users: dict[str, str], concurrency: int) -> float:
-    """chat_postMessage to each user's DM with the same payload the engine sends."""
+def bare_loop(url: str, users: dict[str, str], concurrency: int) -> tuple[float, float]:
+    """chat_postMessage to each user's DM with the same payload the engine sends.
+
+    Returns the wall time and this process's CPU time (the fake runs in its own).
+    """
     client = slack_client(DEFAULT_TOKEN, url)
     payload = _example_payload()
 
     def post(user_id: str) -> None:
         client.chat_postMessage(channel=user_id, text=payload["text"], blocks=payload["blocks"])
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(post, users.values()))
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def _example_payload() -> dict[str, Any]:
@@ -161,7 +164,8 @@ def engine_run(
     wait: Callable[[float], None] | None = None,
     warm_dm_cache: bool = True,
     transport_factory: Callable[[Any], SlackTransport] = SlackTransport,
-) -> tuple[float, float, int, SlackTransport]:
+) -> tuple[float, float, float, int, SlackTransport]:
+    """Plans and drains one fan-out: planning time, sending time, sending CPU, rows, transport."""
     engine = make_engine(url)
     upgrade(engine)
     import_org(engine, csv, clock=clock, actor="benchmark")
@@ -184,12 +188,12 @@ def engine_run(
         bucket=bucket,
         config=SenderConfig(concurrency=concurrency, batch_size=500, optional_per_day=5),
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     sender.drain(wait=wait or time.sleep)
-    sent_s = time.perf_counter() - started
+    sent_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
     sender.close()
     engine.dispose()
-    return planned_s, sent_s, planned.inserted, transport
+    return planned_s, sent_s, cpu_s, planned.inserted, transport
 
 
 def throughput(people: int, concurrency: int, url: str | None) -> float:
@@ -199,10 +203,10 @@ def throughput(people: int, concurrency: int, url: str | None) -> float:
     fake = RemoteFake(users)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            bare_s = bare_loop(fake.url, users, concurrency)
+            bare_s, bare_cpu = bare_loop(fake.url, users, concurrency)
             fake.ask("reset")
             db = _database(url, Path(folder), "throughput.db")
-            planned_s, sent_s, inserted, _ = engine_run(
+            planned_s, sent_s, engine_cpu, inserted, _ = engine_run(
                 db, fake.url, csv, concurrency, clock=FrozenClock(SEND_AT)
             )
             posted, recipients = fake.ask("stats")
@@ -216,6 +220,8 @@ def throughput(people: int, concurrency: int, url: str | None) -> float:
     print(f"    engine send (persisted)    : {sent_s:7.2f} s  {engine_rate:8.0f} msg/s")
     print(f"    planning {inserted} rows    : {planned_s:7.2f} s")
     print(f"    ratio engine/bare          : {engine_rate / bare_rate:7.2f}   (target ≥ 0.80)")
+    bare_ms, engine_ms = bare_cpu / people * 1e3, engine_cpu / max(posted, 1) * 1e3
+    print(f"    our CPU per message        : bare {bare_ms:.2f} ms, engine {engine_ms:.2f} ms")
     print(f"    messages {posted}, distinct recipients {recipients}")
     return engine_rate / bare_rate
 
