@@ -19,6 +19,7 @@ permanent errors fail the row with the platform's reason for the coordinator to 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 from collections.abc import Callable, Sequence
@@ -49,6 +50,7 @@ from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
 from schedules.events import Nudge
 from schedules.plan import Plan
+from storage.async_outcomes import AsyncOutcomeWriter
 from storage.deliveries import Claimed, Outcome, OutcomeWriter, claim_due
 from storage.models import (
     ActionItem,
@@ -219,6 +221,13 @@ class Sender:
         )
         self._async = transport if isinstance(transport, SendsAsync) else None
         self._async_workers: asyncio.Semaphore | None = None
+        # On PostgreSQL the coroutines' records go over an asyncio connection, so the loop
+        # keeps sending while one waits for the database (storage.async_outcomes).
+        self._async_writes = (
+            AsyncOutcomeWriter(engine)
+            if self._async is not None and engine.dialect.name == "postgresql"
+            else None
+        )
         self._on_loop: set[Future[list[Outcome]]] = set()  # shares not finished yet
         self._lock = threading.Lock()
 
@@ -234,6 +243,12 @@ class Sender:
             shares = list(self._on_loop)
         futures_wait(shares)
         self._commits.close()
+        if self._async_writes is not None and self._async is not None:
+            loop = self._async.event_loop
+            if loop.is_running():
+                closing = asyncio.run_coroutine_threadsafe(self._async_writes.close(), loop)
+                with contextlib.suppress(Exception):  # closing a connection the loop lost
+                    closing.result(5)
 
     def run_once(self, limit: int | None = None) -> SendStats:
         """Claim and handle one batch of due rows, waiting for its sends."""
@@ -382,7 +397,11 @@ class Sender:
             # in the same few loop iterations race for one idle connection in httpcore's
             # pool (ConnectionNotAvailable, then queued again): measured 5,000 such retries
             # for 3,000 cards and 2.2 against 1.6 ms of CPU a card, on SQLite and PostgreSQL.
-            self._commits.commit(shared)
+            # On PostgreSQL the write is awaited instead (one connection: one waker at a time).
+            if self._async_writes is not None:
+                await self._async_writes.write(shared)
+            else:
+                self._commits.commit(shared)
             outcomes.extend(shared)
         return outcomes
 

@@ -299,6 +299,24 @@ class OutcomeWriter:
         if self._shared:
             record(self._engine, outcomes)
             return
+        statements = self.statements(outcomes)
+        raw = self._connection()
+        try:
+            cursor = raw.cursor()
+            try:  # autocommit: each statement is its own transaction, one round trip
+                for sql, params, many in statements:
+                    if many:
+                        cursor.executemany(sql, params)
+                    else:
+                        cursor.execute(sql, params)
+            finally:
+                cursor.close()
+        except BaseException:
+            self._discard()
+            raise
+
+    def statements(self, outcomes: Sequence[Outcome]) -> list[tuple[str, Any, bool]]:
+        """The SQL that records `outcomes`: (statement, parameters, executemany?) each."""
         sent: list[Any] = []
         other: list[dict[str, Any]] = []
         for outcome in outcomes:
@@ -322,19 +340,12 @@ class OutcomeWriter:
                         "refund": 1 if outcome.refund_attempt else 0,
                     }
                 )
-        raw = self._connection()
-        try:
-            cursor = raw.cursor()
-            try:  # autocommit: each statement is its own transaction, one round trip
-                if sent:
-                    cursor.execute(self._sent_sql(len(sent) // 5), sent)
-                if other:
-                    cursor.executemany(self._other_sql, other)
-            finally:
-                cursor.close()
-        except BaseException:
-            self._discard()
-            raise
+        out: list[tuple[str, Any, bool]] = []
+        if sent:
+            out.append((self._sent_sql(len(sent) // 5), sent, False))
+        if other:
+            out.append((self._other_sql, other, True))
+        return out
 
     def _connection(self) -> Any:
         """The writer's own connection, in autocommit mode (never handed back to the pool)."""
