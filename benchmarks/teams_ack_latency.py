@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import logging
 import multiprocessing
@@ -31,11 +30,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from benchmarks.ack_latency import _database, _ms, _schema, cpu_seconds, settle
 from benchmarks.clicks import Prepared, burst
-from bot.transports.console import ConsoleTransport
 from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from storage.db import make_engine, upgrade
 from tests.engine.harness import oslo
@@ -60,7 +56,6 @@ def _web_process(
     """One web process: the Teams endpoint of `teams_world`, on the shared socket."""
     from bot.config import Settings
     from bot.conversation import Core
-    from bot.notices import transport_notifier
     from bot.slack.server import serve_http
     from bot.teams.app import MESSAGES, build_endpoint
     from schedules.calendar import WorkCalendar
@@ -83,7 +78,6 @@ def _web_process(
     endpoint = build_endpoint(
         settings,
         core,
-        notify=transport_notifier(ConsoleTransport(Console(file=io.StringIO()))),
         token=lambda scope, tenant=None: sign_bot_token(app_id=DEFAULT_APP_ID, tenant_id=tenant),
         openid_metadata_url=openid,
         service_url=fake_url,

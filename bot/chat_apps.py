@@ -2,8 +2,8 @@
 
 Slack is on when `SLACK_BOT_TOKEN` (and the signing secret, or an app token for Socket
 Mode) is set; Teams when `CLIENT_ID` and `CLIENT_SECRET` are. Both share the core, so a click
-means the same in either, and both tell other people through the sender's transport, which
-reaches each person on their own platform.
+means the same in either; what it tells other people is queued for the sender, which reaches
+each person on their own platform.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.conversation import Core
-from bot.notices import transport_notifier
 from bot.runtime import slack_configured, teams_configured
-from bot.transports.base import Transport
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
 from schedules.plan import Plan
@@ -52,7 +50,6 @@ def build_chat_apps(
     plan: Plan,
     clock: Clock,
     calendar: WorkCalendar,
-    transport: Transport,
 ) -> ChatApps:
     """Raises ValueError (with what to set) when a platform is half configured."""
     tenant = settings.teams_tenant_id or None
@@ -65,17 +62,14 @@ def build_chat_apps(
         pulse_min_group=settings.pulse_min_group,
         workspaces=lambda platform: tenant if platform == "teams" else None,
     )
-    notify = transport_notifier(transport)
     slack = None
     if slack_configured(settings):
         from bot.slack.app import build_app
 
-        slack = build_app(
-            settings, engine, plan, clock, calendar=calendar, notify=notify, core=core
-        )
+        slack = build_app(settings, engine, plan, clock, calendar=calendar, core=core)
     teams = None
     if teams_configured(settings):
         from bot.teams.app import build_endpoint
 
-        teams = build_endpoint(settings, core, notify=notify)
+        teams = build_endpoint(settings, core)
     return ChatApps(slack, teams)

@@ -10,9 +10,10 @@ from babel.dates import format_date
 
 from bot.i18n.catalog import format_day, normalise_locale, t
 from bot.messages import ActionId, Button, Message, MessageKind
+from schedules.calendar import WorkCalendar
 from schedules.events import Nudge
 from schedules.plan import Milestone, Plan
-from schedules.timing import resolve
+from schedules.timing import resolve, vo_deadline
 from storage.deliveries import Claimed
 from storage.models import ActionItem
 from storage.overrides import Change, DateChangeError
@@ -30,6 +31,8 @@ _KIND = {
     Nudge.pulse: MessageKind.pulse_question,
     Nudge.date_request: MessageKind.information,
     Nudge.date_changed: MessageKind.information,
+    Nudge.said_done: MessageKind.information,
+    Nudge.vo_not_yet: MessageKind.information,
 }
 _MONTH_LOCALE = {"nb": "nb_NO", "en": "en_GB"}
 # Nudges whose texts live in this feature's catalogue part (`cycle.nudge.…`).
@@ -80,8 +83,9 @@ class _Texts:
 class Composer:
     """Composes messages for one plan; a fan-out's thousands of identical texts are made once."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, calendar: WorkCalendar | None = None) -> None:
         self.plan = plan
+        self.calendar = calendar or WorkCalendar()  # for a VO deadline without confirm_by
         self._cache: dict[tuple[object, ...], _Texts] = {}
 
     def compose(self, delivery: Claimed, locale: str, subject: Subject, today: date) -> Message:
@@ -148,6 +152,9 @@ class Composer:
         values["new"] = values["due"] or values["period"]
         if nudge is Nudge.vo_question and milestone.confirm_by is not None:
             values["due"] = format_day(milestone.confirm_by.resolve(plan.anchors), locale)
+        if nudge is Nudge.vo_not_yet:
+            deadline = vo_deadline(plan, self.calendar, milestone)
+            values["due"] = format_day(deadline, locale) if deadline else ""
         unit = subject.unit_name or delivery.unit_id
         context = (
             t(locale, "context.phase", phase=milestone.phase, unit=unit)

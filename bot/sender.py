@@ -234,7 +234,7 @@ class Sender:
     def _use_plan(self, plan: Plan) -> None:
         self._plan_now = plan
         self._milestones = {milestone.id: milestone for milestone in plan.milestones}
-        self._composer = Composer(plan)
+        self._composer = Composer(plan, self.calendar)
 
     def close(self) -> None:
         """Wait for every send handed to a worker (threads or coroutines), then stop."""

@@ -34,6 +34,15 @@ class Nudge(StrEnum):
     date_request = "date_request"
     # A milestone's date was moved: the people concerned hear the new date once.
     date_changed = "date_changed"
+    # Notices: queued by the conversation core on someone's word, not by the plan.
+    # "You said, we did": an action from the follow-up meeting is done (to its employees).
+    said_done = "said_done"
+    # A VO answered "not yet" before the deadline (to the unit's leaders).
+    vo_not_yet = "vo_not_yet"
+
+
+# The planner never makes these, so re-planning never cancels them.
+NOTICES = frozenset({Nudge.said_done.value, Nudge.vo_not_yet.value})
 
 
 class Scope(StrEnum):

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
-from schedules.events import Event, Nudge, Rules, Scope, plan_events
+from schedules.events import NOTICES, Event, Nudge, Rules, Scope, plan_events
 from schedules.plan import Plan
 from storage.deliveries import insert_new
 from storage.models import (
@@ -154,6 +154,7 @@ class Planner:
                     table.c.cycle_id == self.plan.id,
                     table.c.milestone_id.in_(sorted(milestone_ids)),
                     table.c.status == DeliveryStatus.pending.value,
+                    table.c.nudge.not_in(sorted(NOTICES)),
                 )
             ).all()
             stale = [row.id for row in pending if expected.get(row.dedupe_key) != row.due_at]

@@ -21,7 +21,8 @@ calendar); nothing is guessed inside the period.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from schedules.plan import (
     DayTiming,
@@ -33,6 +34,9 @@ from schedules.plan import (
     TbdTiming,
     WindowTiming,
 )
+
+if TYPE_CHECKING:
+    from schedules.calendar import WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +85,14 @@ def _span(plan: Plan, milestone: Milestone) -> Span | None:
         return Span(start, end, exact=False)
     assert isinstance(when, TbdTiming)
     return None
+
+
+def vo_deadline(plan: Plan, calendar: WorkCalendar, milestone: Milestone) -> date | None:
+    """The day by which a meeting point's VO should have been involved: its `confirm_by`,
+    else two weeks after the first working day after it ends; None while it has no date."""
+    span = resolve(plan, milestone)
+    if span is None:
+        return None
+    if milestone.confirm_by:
+        return milestone.confirm_by.resolve(plan.anchors)
+    return calendar.next_working_day(span.ends_on + timedelta(days=1)) + timedelta(days=14)

@@ -303,11 +303,14 @@ def release_pending(
     The key gets the row's id appended, so the row stays as a record and the planner may
     insert the nudge again under its usual key. Rows being sent or already sent are left.
     """
+    from schedules.events import NOTICES  # schedules.events imports this module
+
     table = table_of(Delivery)
     conditions = [
         table.c.status == DeliveryStatus.pending.value,
         table.c.cycle_id == cycle_id,
         table.c.milestone_id.in_(list(milestone_ids)),
+        table.c.nudge.not_in(sorted(NOTICES)),  # not the plan's: the planner won't remake them
     ]
     if ids is not None:
         conditions.append(table.c.id.in_(list(ids)))

@@ -177,9 +177,7 @@ def serve() -> None:
         log.info("housekeeping: %s", report)
 
     try:
-        apps = build_chat_apps(
-            settings, planner.engine, planner.plan, clock, planner.calendar, sender.transport
-        )
+        apps = build_chat_apps(settings, planner.engine, planner.plan, clock, planner.calendar)
     except ValueError as error:
         Console(stderr=True).print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None

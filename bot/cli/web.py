@@ -12,7 +12,7 @@ import threading
 from bot.chat_apps import build_chat_apps
 from bot.cli.plan import load_or_exit
 from bot.config import get_settings
-from bot.runtime import calendar_from, transport_from
+from bot.runtime import calendar_from
 from bot.workers import stop_on_sigterm
 from schedules.clock import SystemClock
 from storage.db import make_engine
@@ -40,9 +40,8 @@ def web_worker(sock: socket.socket, parent: int) -> None:
     plan = load_or_exit(settings.plan)
     engine = make_engine(settings.database_url)  # the parent has upgraded the schema
     clock = SystemClock()
-    transport = transport_from(settings, engine=engine, clock=clock)  # notices to others
     try:
-        apps = build_chat_apps(settings, engine, plan, clock, calendar_from(settings), transport)
+        apps = build_chat_apps(settings, engine, plan, clock, calendar_from(settings))
         from bot.slack.server import serve_http
 
         over_http = apps.slack if settings.slack_app_token is None else None
@@ -56,7 +55,4 @@ def web_worker(sock: socket.socket, parent: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        close = getattr(transport, "close", None)
-        if callable(close):
-            close()
         engine.dispose()

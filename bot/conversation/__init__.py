@@ -2,8 +2,9 @@
 
 Each function takes the core's parts (`Core`), who asks (`Identity`, as the platform
 verified it) and typed input, and returns an `Outcome`: what happened, the catalogue key of a
-refusal, the form to show, the messages to redraw, whom else to tell, the asker's home view
-and files. Platforms parse, call and render; nothing here imports a platform.
+refusal, the form to show, the messages to redraw, the asker's home view and files. Whom
+else to tell is queued as deliveries in the same transaction (`storage.notices`), for the
+sender. Platforms parse, call and render; nothing here imports a platform.
 
 Leaders      tasks.done_clicked · tasks.done_from_home · tasks.submit_done · tasks.snooze ·
              tasks.calendar_file
@@ -21,7 +22,6 @@ from bot.conversation.types import (
     FormKind,
     FormRef,
     Identity,
-    Notice,
     Outcome,
     Redraw,
     Status,
@@ -33,7 +33,6 @@ __all__ = [
     "FormKind",
     "FormRef",
     "Identity",
-    "Notice",
     "Outcome",
     "Redraw",
     "Status",

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.access import may_manage_actions
 from bot.conversation import fields
 from bot.conversation.base import NOT_LEADER, STALE, Refusal, Turn, action
 from bot.conversation.home import home_of
 from bot.conversation.redraw import answered
-from bot.conversation.types import Form, FormKind, FormRef, Notice, Outcome, Status
-from bot.i18n.catalog import t
-from bot.notices import recipient_of
+from bot.conversation.types import Form, FormKind, FormRef, Outcome, Status
 from schedules.events import Nudge
 from storage.models import ActionArea, ActionItem, ActionState, Delivery, Role
+from storage.notices import occurrence_of, queue_notices
 from storage.records import add_action_item, employees_to_notify, set_action_state
 
+# "You said, we did" still makes sense a while after the click (a notice held back by the
+# send window or a platform outage), not weeks later.
+SAID_DONE_FOR = timedelta(days=14)
 DIRECT = frozenset({ActionState.on_track, ActionState.done})
 WITH_FORM = {
     ActionState.delayed: FormKind.action_delayed,
@@ -37,19 +41,28 @@ def _recorded(turn: Turn, delivery: Delivery, item: ActionItem, state: ActionSta
     )
 
 
-def _you_said_we_did(turn: Turn, item: ActionItem) -> list[Notice]:
-    """Tell the unit's employees that an action from their follow-up meeting is done."""
+def _you_said_we_did(turn: Turn, delivery: Delivery, item: ActionItem) -> None:
+    """Tell the unit's employees that an action from their follow-up meeting is done: queued
+    for the sender, once per action item."""
     if not turn.core.you_said_we_did:
-        return []
-    unit = turn.unit_name(item.unit_id)
-    return [
-        Notice(
-            recipient_of(person),
-            t(person.locale, "slack.action.you_said_we_did", item=item.title, unit=unit),
-        )
-        for person in employees_to_notify(turn.session, item.unit_id)
-        if person.id is not None
-    ]
+        return
+    queue_notices(
+        turn.session,
+        cycle_id=turn.plan.id,
+        milestone_id=delivery.milestone_id,
+        nudge=Nudge.said_done.value,
+        occurrence=occurrence_of(Nudge.said_done.value, f"item{item.id}"),
+        unit_id=item.unit_id,
+        recipients=[
+            (person.id, Role.employee.value)
+            for person in employees_to_notify(turn.session, item.unit_id)
+            if person.id is not None
+        ],
+        now=turn.now,
+        expires_at=turn.now + SAID_DONE_FOR,
+        subject_id=item.id,
+        workspace=delivery.workspace,
+    )
 
 
 @action
@@ -71,13 +84,9 @@ def checkin_clicked(turn: Turn, delivery_id: int | None, state: ActionState) -> 
     was_done = item.state is ActionState.done
     set_action_state(turn.session, item, state, now=turn.now, actor=turn.person.email)
     note = _recorded(turn, delivery, item, state)
-    done_now = state is ActionState.done and not was_done
-    return turn.outcome(
-        Status.recorded,
-        note,
-        redraw=answered(turn, delivery, note),
-        tell=_you_said_we_did(turn, item) if done_now else [],
-    )
+    if state is ActionState.done and not was_done:
+        _you_said_we_did(turn, delivery, item)
+    return turn.outcome(Status.recorded, note, redraw=answered(turn, delivery, note))
 
 
 @action

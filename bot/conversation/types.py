@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from bot.messages import Message
-from bot.transports.base import Recipient
 from schedules.plan import PulseQuestion
 from storage.models import ActionState, VoAnswer
 
@@ -138,14 +137,6 @@ class Redraw:
 
 
 @dataclass(frozen=True, slots=True)
-class Notice:
-    """A plain message to someone else than the asker, already in their language."""
-
-    recipient: Recipient
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class File:
     """A file for the asker (the follow-up meeting's calendar invitation)."""
 
@@ -167,7 +158,6 @@ class Outcome:
     errors: dict[str, str] = field(default_factory=dict)  # field → text, for `invalid`
     form: Form | None = None
     redraw: list[Redraw] = field(default_factory=list)
-    tell: list[Notice] = field(default_factory=list)
     home: HomeView | None = None  # the asker's home view, when it changed
     files: list[File] = field(default_factory=list)  # for the asker, in their DM
     data: Any = None  # the answer to a question (`/ark plan`, `status`…), for the renderer

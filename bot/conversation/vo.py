@@ -5,20 +5,20 @@ The answer documents involvement; it is never a sign-off that moves the leader's
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from bot.access import is_vo_for
 from bot.conversation import fields
 from bot.conversation.base import NOT_VO, STALE, Refusal, Turn, action
 from bot.conversation.home import home_of
 from bot.conversation.redraw import answered
-from bot.conversation.types import FormKind, FormRef, Notice, Outcome, Status
-from bot.i18n.catalog import format_day, t
-from bot.notices import recipient_of
+from bot.conversation.types import FormKind, FormRef, Outcome, Status
+from bot.i18n.catalog import format_day
 from schedules.events import Nudge
 from schedules.plan import Milestone
-from schedules.timing import resolve
+from schedules.timing import vo_deadline
 from storage.models import Delivery, Role, VoAnswer
+from storage.notices import occurrence_of, queue_notices
 from storage.queries import active_members
 from storage.records import record_vo_answer
 
@@ -94,44 +94,38 @@ def submit(turn: Turn, ref: FormRef, involved_on: str | None, comment: str | Non
         date=format_day(turn.today, turn.locale),
         answer=turn.text(f"slack.vo.answer.{answer.value}"),
     )
-    tell = _tell_leaders(turn, milestone, unit_id) if answer is VoAnswer.not_yet else []
+    if answer is VoAnswer.not_yet:
+        _tell_leaders(turn, milestone, unit_id, delivery)
     return turn.outcome(
         Status.recorded,
         note,
         redraw=answered(turn, delivery, note) if delivery is not None else [],
-        tell=tell,
         home=home_of(turn),
     )
 
 
-def _tell_leaders(turn: Turn, milestone: Milestone, unit_id: str) -> list[Notice]:
-    """ "Not yet" before the meeting point's deadline: a friendly word to the unit's leader.
-    After the deadline the unit shows up in the coordinator's overview instead."""
-    deadline = _deadline(turn, milestone)
+def _tell_leaders(turn: Turn, milestone: Milestone, unit_id: str, origin: Delivery | None) -> None:
+    """ "Not yet" before the meeting point's deadline: a friendly word to the unit's leaders,
+    queued for the sender (once per VO and meeting point). After the deadline the unit shows
+    up in the coordinator's overview instead."""
+    deadline = vo_deadline(turn.plan, turn.core.calendar, milestone)
     if deadline is None or turn.today > deadline:
-        return []
-    unit = turn.unit_name(unit_id)
-    return [
-        Notice(
-            recipient_of(leader),
-            text=t(
-                leader.locale,
-                "slack.vo.leader_nudge",
-                unit=unit,
-                title=milestone.title.get(leader.locale),
-                date=format_day(deadline, leader.locale),
-            ),
-        )
+        return
+    leaders = [
+        (leader.id, Role.leader.value)
         for leader, _membership, _unit in active_members(turn.session, unit_id, Role.leader)
         if leader.id is not None
     ]
-
-
-def _deadline(turn: Turn, milestone: Milestone) -> date | None:
-    plan, calendar = turn.plan, turn.core.calendar
-    span = resolve(plan, milestone)
-    if span is None:
-        return None
-    if milestone.confirm_by:
-        return milestone.confirm_by.resolve(plan.anchors)
-    return calendar.next_working_day(span.ends_on + timedelta(days=1)) + timedelta(days=14)
+    queue_notices(
+        turn.session,
+        cycle_id=turn.plan.id,
+        milestone_id=milestone.id,
+        nudge=Nudge.vo_not_yet.value,
+        occurrence=occurrence_of(Nudge.vo_not_yet.value, unit_id, f"vo{turn.person_id}"),
+        unit_id=unit_id,
+        recipients=leaders,
+        now=turn.now,
+        # Pointless once the deadline has passed: the overview takes over.
+        expires_at=turn.core.calendar.send_time(deadline + timedelta(days=1)),
+        workspace=origin.workspace if origin is not None else "default",
+    )

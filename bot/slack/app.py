@@ -14,12 +14,11 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.conversation import Core
-from bot.notices import Notifier, transport_notifier
 from bot.slack.after_ack import AFTER_ACK_THREADS, AfterAck
 from bot.slack.context import Deps, at_once
 from bot.slack.listeners import actions, commands, events, lifecycle, views
 from bot.slack.workspace import SlackTeam
-from bot.transports.slack import SlackTransport, slack_client
+from bot.transports.slack import slack_client
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
 from schedules.plan import Plan
@@ -34,7 +33,6 @@ def build_app(
     calendar: WorkCalendar | None = None,
     client: WebClient | None = None,
     process_before_response: bool = False,
-    notify: Notifier | None = None,
     core: Core | None = None,
 ) -> App:
     """The app. Listeners run on the server's thread and acknowledge at once; what a click,
@@ -73,7 +71,6 @@ def build_app(
     core = replace(core, workspaces=_with_slack(core.workspaces, team))
     deps = Deps(
         core=core,
-        notify=notify or transport_notifier(SlackTransport(app.client)),
         after_ack=at_once if process_before_response else AfterAck(AFTER_ACK_THREADS),
     )
     for listeners in (lifecycle, actions, views, commands, events):

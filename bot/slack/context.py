@@ -15,7 +15,6 @@ from bot.conversation import Core, Identity, Outcome
 from bot.conversation.types import Redraw
 from bot.escape import slack_mrkdwn
 from bot.i18n.catalog import normalise_locale, t
-from bot.notices import Notifier
 from bot.slack import modals
 from bot.slack.blocks import render_payload
 from bot.slack.home import home_view
@@ -35,7 +34,6 @@ def at_once(work: Work) -> None:
 @dataclass(frozen=True, slots=True)
 class Deps:
     core: Core
-    notify: Notifier
     # Runs what a click does after its ack: at once, or (serving) on a few threads of its own
     # so that under a burst the acks, which Slack waits for, are not queued behind the work.
     after_ack: Callable[[Work], None] = at_once
@@ -83,8 +81,6 @@ def show(
         _redraw(client, redraw)
     if reply and outcome.reply and respond is not None:
         tell(respond, outcome.reply)
-    for notice in outcome.tell:
-        deps.notify(notice.recipient, notice.text)
     if outcome.home is not None:
         client.views_publish(user_id=user_id, view=home_view(outcome.home))
     if outcome.files:

@@ -48,7 +48,6 @@ from bot.conversation.dates import DatesView
 from bot.conversation.questions import HelpView, PlanView, ReportView
 from bot.conversation.types import Redraw
 from bot.i18n.catalog import t
-from bot.notices import Notifier
 from bot.teams import submit
 from bot.teams.cards import render_card
 from bot.teams.endpoint import WsgiAdapter
@@ -65,7 +64,6 @@ _MENTION = re.compile(r"<at>.*?</at>", re.S)
 @dataclass(frozen=True, slots=True)
 class TeamsDeps:
     core: Core
-    notify: Notifier
 
 
 def identity_of(activity: Any) -> Identity:
@@ -121,8 +119,6 @@ def register(app: App, deps: TeamsDeps) -> None:
         await _decide(install.remembered, core, who, conversation_of(ctx.activity))
         text = _MENTION.sub("", ctx.activity.text or "").strip()
         answer = await _decide(commands.run, core, who, text)
-        for notice in answer.outcome.tell:
-            await asyncio.to_thread(deps.notify, notice.recipient, notice.text)
         for reply in _command_replies(core, answer):
             await ctx.send(reply)
 
@@ -133,8 +129,6 @@ def register(app: App, deps: TeamsDeps) -> None:
         outcome = await _decide(_on_click, core, who, data if isinstance(data, dict) else {})
         if outcome is None:
             return AdaptiveCardActionMessageResponse(value=t(who_locale(who), "slack.access.stale"))
-        for notice in outcome.tell:
-            await asyncio.to_thread(deps.notify, notice.recipient, notice.text)
         delivery = data.get("delivery_id") if isinstance(data, dict) else None
         if outcome.files and isinstance(delivery, int):
             await ctx.send(consent_card(outcome.files[0], delivery))
@@ -250,7 +244,6 @@ def build_endpoint(
     settings: Any,
     core: Core,
     *,
-    notify: Notifier,
     loop: Any = None,
     token: Any = None,
     openid_metadata_url: str | None = None,
@@ -270,7 +263,7 @@ def build_endpoint(
         http_server_adapter=adapter,
         service_url=service_url,
     )
-    register(app, TeamsDeps(core=core, notify=notify))
+    register(app, TeamsDeps(core=core))
     loop.run(app.initialize(), 30)
     remember_validated_tokens(app)
     return TeamsEndpoint(app=app, loop=loop, adapter=adapter)

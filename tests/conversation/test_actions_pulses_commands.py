@@ -9,7 +9,14 @@ from sqlalchemy.engine import Engine
 from bot.conversation import FormKind, FormRef, Status, actions, commands, pulses
 from bot.conversation.base import NOT_COORDINATOR, NOT_LEADER, STALE
 from bot.conversation.questions import HelpView, PlanView, ReportView
-from storage.models import ActionItem, ActionState, Person, PulseAnswer, PulseResponse
+from storage.models import (
+    ActionItem,
+    ActionState,
+    DeliveryStatus,
+    Person,
+    PulseAnswer,
+    PulseResponse,
+)
 from tests.conversation.world import PULSE, CoreWorld, core_world, oslo
 from tests.slack_app.world import ORG
 
@@ -52,11 +59,27 @@ def test_an_action_goes_through_its_states_and_employees_hear_when_done(engine: 
         assert w.rows(ActionItem)[0].due_on == date(2024, 10, 1)
         done = actions.checkin_clicked(w.core, who, checkin, ActionState.done)
         assert w.rows(ActionItem)[0].state is ActionState.done
-        texts = sorted(notice.text[:12] for notice in done.tell)
-        assert texts == ["Dere sa, vi ", "You said, we"]
+        assert done.ok
+        # You said, we did: one delivery per employee, queued in the click's own transaction.
+        queued = w.deliveries(nudge="said_done")
+        assert {(d.status, d.subject_id, d.role) for d in queued} == {
+            (DeliveryStatus.pending, item.id, "employee")
+        }
+        assert len(queued) == 2
         # Done again: recorded, but nobody is told twice.
-        assert actions.checkin_clicked(w.core, who, checkin, ActionState.done).tell == []
-        assert item.id is not None
+        assert actions.checkin_clicked(w.core, who, checkin, ActionState.done).ok
+        assert len(w.deliveries(nudge="said_done")) == 2
+        # The sender delivers them, each in its reader's language.
+        w.deliver()
+        said = {
+            email: [m.headline for m in w.world.sent_to(email) if m.headline.startswith(("D", "Y"))]
+            for email in ("ansatt1@example.org", "ansatt2@example.org")
+        }
+        assert said == {
+            "ansatt1@example.org": ["Dere sa, vi gjorde"],
+            "ansatt2@example.org": ["You said, we did"],
+        }
+        assert {d.status for d in w.deliveries(nudge="said_done")} == {DeliveryStatus.sent}
 
 
 def test_dropping_needs_a_reason_and_a_delay_needs_a_later_date(engine: Engine) -> None:
@@ -116,7 +139,6 @@ def test_a_pulse_is_answered_once_anonymously_and_not_after_it_closed(engine: En
         assert pulses.submit(w.core, who, form.ref, {"safe": "9", "know": "yes"}).errors
         thanks = pulses.submit(w.core, who, form.ref, {"safe": "4", "know": "unsure"})
         assert thanks.status is Status.recorded
-        assert thanks.tell == []
         assert len(w.rows(PulseAnswer)) == 2
         assert len(w.rows(PulseResponse)) == 1
         assert pulses.clicked(w.core, who, pulse).status is Status.already

@@ -9,10 +9,19 @@ from datetime import date
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.conversation import FormKind, FormRef, Status, tasks, vo
 from bot.conversation.base import NOT_ADDRESSEE, NOT_LEADER, NOT_VO, STALE, UNKNOWN_USER
-from storage.models import Membership, TaskCompletion, VoAnswer, VoConfirmation, table_of
+from storage.models import (
+    DeliveryStatus,
+    Membership,
+    TaskCompletion,
+    VoAnswer,
+    VoConfirmation,
+    table_of,
+)
+from storage.overrides import release_pending
 from tests.conversation.world import CoreWorld, core_world, oslo
 
 
@@ -185,9 +194,18 @@ def test_vo_answers_each_way_and_not_yet_tells_the_leader(engine: Engine) -> Non
             assert recorded.answer is answer
         assert recorded.involved_on is None
         assert recorded.comment == "Ikke invitert"
-        [notice] = outcome.tell
-        assert notice.recipient.email == "leder.a@example.org"
-        assert "ikke involvert ennå" in notice.text
+        # The leader hears of it through the sender: queued once, even if asked again.
+        [queued] = w.deliveries(nudge="vo_not_yet")
+        assert (queued.role, queued.unit_id, queued.status) == ("leader", "IFA", "pending")
+        again = vo.clicked(w.core, w.who("vo_a"), question, VoAnswer.not_yet).form
+        assert again is not None
+        assert vo.submit(w.core, w.who("vo_a"), again.ref, None, "Fortsatt ikke").ok
+        assert len(w.deliveries(nudge="vo_not_yet")) == 1
+        w.deliver()
+        [told] = [m for m in w.world.sent_to("leder.a@example.org") if "ikke involvert" in m.body]
+        assert told.headline.startswith("Verneombudet er ikke involvert ennå")
+        assert "Husk å involvere verneombudet før" in told.body
+        assert told.buttons == []
 
 
 def test_a_vo_comment_that_is_too_long_or_dated_ahead_is_refused(engine: Engine) -> None:
@@ -219,3 +237,23 @@ def test_a_request_from_another_workspace_is_refused(engine: Engine) -> None:
         home = tasks.done_clicked(core, w.who("leader_a", workspace="T0HOME"), delivery_id)
         assert home.status is Status.form
         assert w.snapshot() == before
+
+
+def test_a_queued_notice_survives_its_milestone_being_moved(engine: Engine) -> None:
+    """Moving a date cancels the milestone's pending nudges so the planner can make them
+    again; a notice is not the plan's, nothing would make it again, so it stays."""
+    with core_world(engine) as w:
+        w.deliver()
+        w.at(oslo(date(2024, 4, 29), 9)).deliver()
+        question = w.one(nudge="vo_question")
+        form = vo.clicked(w.core, w.who("vo_a"), question.id, VoAnswer.not_yet).form
+        assert form is not None
+        assert vo.submit(w.core, w.who("vo_a"), form.ref, None, "Ikke invitert").ok
+        with Session(engine) as session:
+            release_pending(session, w.core.plan.id, [question.milestone_id], reason="date moved")
+            session.commit()
+        w.world.planner.run()
+        [notice] = w.deliveries(nudge="vo_not_yet")
+        assert notice.status is DeliveryStatus.pending
+        w.deliver()
+        assert w.one(nudge="vo_not_yet").status is DeliveryStatus.sent

@@ -34,9 +34,9 @@ def test_slack_mrkdwn_escapes_the_three_characters_once() -> None:
 
 
 def test_the_catalogue_escapes_values_and_keeps_its_own_markup() -> None:
-    text = t_mrkdwn("en", "slack.action.you_said_we_did", item=HOSTILE, unit="<!here>")
+    text = t_mrkdwn("en", "nudge.vo_question.body", title=HOSTILE, unit="<!here>")
     assert ESCAPED in text
-    assert "&lt;!here&gt;" in text
+    assert "*&lt;!here&gt;*" in text  # the catalogue's bold stays, the value is escaped
     assert not any(live in text for live in LIVE)
 
 
@@ -125,6 +125,7 @@ def test_a_hostile_action_title_reaches_other_people_escaped(engine: Engine) -> 
         # the check-in itself names the action and the unit: escaped in text and blocks
         assert any(ESCAPED in _texts_of(call.params) for call in posted)
         world.click("leader_a", "action_done", str(checkin.id), checkin)
+        world.deliver()  # "you said, we did" goes out through the sender
         employee_dms = world.dms_to("employee") + world.dms_to("employee_en")
         assert len(employee_dms) == 2
         for text in employee_dms:
@@ -144,6 +145,7 @@ def test_a_hostile_unit_name_reaches_the_leader_and_the_redraw_escaped(engine: E
         [question] = world.deliveries(nudge="vo_question")
         world.click("vo_a", "vo_not_yet", str(question.id), question)
         world.submit("vo_a", world.opened_views()[-1], {"comment": text_input("<!channel> hei")})
+        world.deliver()  # the leader's notice goes out through the sender
         [nudge] = [text for text in world.dms_to("leader_a") if "ikke involvert" in text]
         assert ESCAPED in nudge
         assert not any(live in nudge for live in LIVE)

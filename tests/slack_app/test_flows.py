@@ -126,7 +126,10 @@ def test_vo_answers_yes_partly_and_not_yet(engine: Engine) -> None:
             assert recorded.answer is answer
         assert recorded.comment == "Ikke invitert"
         assert recorded.involved_on is None
-        # "Not yet" before the deadline: the leader gets a friendly nudge to involve the VO.
+        # "Not yet" before the deadline: the leader gets a friendly nudge to involve the VO,
+        # queued by the click and delivered by the sender (nothing is sent during the click).
+        assert not any("ikke involvert ennå" in text for text in world.dms_to("leader_a"))
+        assert world.deliver() >= 1
         assert any("ikke involvert ennå" in text for text in world.dms_to("leader_a"))
         with Session(engine) as session:
             actions = [entry.action for entry in session.exec(select(AuditEntry)).all()]
@@ -164,7 +167,10 @@ def test_an_action_item_goes_through_its_states(engine: Engine) -> None:
         assert _state(engine) is ActionState.delayed
         world.click("leader_a", "action_done", str(checkin.id), checkin)
         assert _state(engine) is ActionState.done
-        # You said, we did: both employees of the unit hear of it, each in their language.
+        # You said, we did: both employees of the unit hear of it, each in their language,
+        # from the sender once the click has queued it.
+        assert not any("Dere sa, vi gjorde" in text for text in world.dms_to("employee"))
+        assert world.deliver() >= 2
         assert any("Dere sa, vi gjorde" in text for text in world.dms_to("employee"))
         assert any("You said, we did" in text for text in world.dms_to("employee_en"))
         assert world.dms_to("leader_b") == [] or all(

@@ -106,6 +106,9 @@ def test_vo_answers_each_way_and_not_yet_tells_the_leader(engine: Engine) -> Non
             _card(world.click("vo_a", {**_button(form, "form_submit"), **inputs}))
         [recorded] = _rows(engine, VoConfirmation)
         assert (recorded.answer.value, recorded.comment) == ("not_yet", "Ikke invitert")
+        # Queued by the click, delivered by the sender: the invoke waits for no notice.
+        assert not any("ikke involvert ennå" in text for text in world.texts_to("leader_a"))
+        assert world.deliver() >= 1
         assert any("ikke involvert ennå" in text for text in world.texts_to("leader_a"))
 
 
@@ -128,6 +131,8 @@ def test_an_action_item_goes_through_its_states(engine: Engine) -> None:
         _card(world.click("leader_a", _button(checkin, "action_done")))
         [item] = _rows(engine, ActionItem)
         assert item.state is ActionState.done
+        assert not any("Dere sa, vi gjorde" in text for text in world.texts_to("employee"))
+        assert world.deliver() >= 1
         assert any("Dere sa, vi gjorde" in text for text in world.texts_to("employee"))
 
 

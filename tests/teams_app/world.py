@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.conversation import Core
-from bot.notices import transport_notifier
 from bot.sender import Sender, SenderConfig
 from bot.slack.server import HttpServer, make_server
 from bot.teams.app import MESSAGES, TeamsEndpoint, build_endpoint
@@ -230,7 +229,6 @@ def teams_world(
         endpoint = build_endpoint(
             settings,
             core,
-            notify=transport_notifier(transport),
             loop=loop,
             token=fake.token_provider,
             openid_metadata_url=fake.openid_metadata_url,
