@@ -9,7 +9,7 @@ from datetime import date
 from sqlmodel import select
 
 from bot.access import is_coordinator, roles_of
-from bot.conversation.base import NOT_COORDINATOR, Refusal, Turn, action
+from bot.conversation.base import NOT_COORDINATOR, STALE, Refusal, Turn, action
 from bot.conversation.home import home_of
 from bot.conversation.types import File, Outcome, Status
 from bot.overview import UnitStatus, coordinator_area
@@ -67,27 +67,40 @@ def report(turn: Turn) -> Outcome:
         raise Refusal(NOT_COORDINATOR)
     core = turn.core
     area = coordinator_area(turn.session, turn.plan, turn.person_id, turn.today, core.calendar)
-    files = [
-        File(
-            filename=f"ark-{unit.id}-{turn.today.isoformat()}.html",
-            title=turn.text("slack.report.file_title", unit=unit.name),
-            comment="",
-            content=render_html(
-                build_report(
-                    turn.session,
-                    turn.plan,
-                    unit_id=unit.id,
-                    today=turn.today,
-                    calendar=core.calendar,
-                    min_group=core.pulse_min_group,
-                ),
-                locale=turn.locale,
-            ).encode("utf-8"),
-            mime_type="text/html",
-        )
-        for unit in _coordinated_roots(turn)
-    ]
+    files = [_report_file(turn, unit) for unit in _coordinated_roots(turn)]
     return turn.outcome(Status.shown, data=ReportView(area, turn.today), files=files)
+
+
+@action
+def report_file(turn: Turn, unit_id: str) -> Outcome:
+    """One top unit's full report again (Teams asks for it once the person allowed the file):
+    only for a coordinator, only of a unit they coordinate, made afresh with every check."""
+    if not is_coordinator(turn.session, turn.person_id):
+        raise Refusal(NOT_COORDINATOR)
+    units = [unit for unit in _coordinated_roots(turn) if unit.id == unit_id]
+    if not units:  # not (or no longer) theirs, or a made-up id
+        raise Refusal(STALE)
+    return turn.outcome(Status.shown, files=[_report_file(turn, units[0])])
+
+
+def _report_file(turn: Turn, unit: Unit) -> File:
+    core = turn.core
+    report = build_report(
+        turn.session,
+        turn.plan,
+        unit_id=unit.id,
+        today=turn.today,
+        calendar=core.calendar,
+        min_group=core.pulse_min_group,
+    )
+    return File(
+        filename=f"ark-{unit.id}-{turn.today.isoformat()}.html",
+        title=turn.text("slack.report.file_title", unit=unit.name),
+        comment="",
+        content=render_html(report, locale=turn.locale).encode("utf-8"),
+        mime_type="text/html",
+        unit_id=unit.id,
+    )
 
 
 def _coordinated_roots(turn: Turn) -> list[Unit]:

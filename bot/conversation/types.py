@@ -138,13 +138,14 @@ class Redraw:
 
 @dataclass(frozen=True, slots=True)
 class File:
-    """A file for the asker (the follow-up meeting's calendar invitation)."""
+    """A file for the asker: the follow-up meeting's calendar invitation, a unit's report."""
 
     filename: str
     title: str
     comment: str
     content: bytes
     mime_type: str = "text/calendar"
+    unit_id: str | None = None  # the unit a report is of (asked for again by that id)
 
 
 @dataclass(slots=True)

@@ -40,6 +40,7 @@ from bot.conversation import (
     Status,
     commands,
     install,
+    questions,
     tasks,
 )
 from bot.conversation import forms as core_forms
@@ -121,6 +122,10 @@ def register(app: App, deps: TeamsDeps) -> None:
         answer = await _decide(commands.run, core, who, text)
         for reply in _command_replies(core, answer):
             await ctx.send(reply)
+        if isinstance(answer.outcome.data, ReportView):
+            for file in answer.outcome.files:  # each top unit's full report, once allowed
+                if file.unit_id is not None:
+                    await ctx.send(consent_card(file, {"report": file.unit_id}))
 
     @app.on_card_action_execute
     async def clicked(ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> Any:
@@ -131,7 +136,7 @@ def register(app: App, deps: TeamsDeps) -> None:
             return AdaptiveCardActionMessageResponse(value=t(who_locale(who), "slack.access.stale"))
         delivery = data.get("delivery_id") if isinstance(data, dict) else None
         if outcome.files and isinstance(delivery, int):
-            await ctx.send(consent_card(outcome.files[0], delivery))
+            await ctx.send(consent_card(outcome.files[0], {"delivery_id": delivery}))
             return AdaptiveCardActionMessageResponse(
                 value=t(outcome.locale, "teamsapp.ics.consent")
             )
@@ -141,12 +146,19 @@ def register(app: App, deps: TeamsDeps) -> None:
     async def file_consent(ctx: ActivityContext[FileConsentInvokeActivity]) -> None:
         answer = ctx.activity.value
         context = answer.context if isinstance(answer.context, dict) else {}
-        delivery = context.get("delivery_id")
-        if answer.action != "accept" or answer.upload_info is None or not isinstance(delivery, int):
+        delivery, unit = context.get("delivery_id"), context.get("report")
+        if answer.action != "accept" or answer.upload_info is None:
             return
         who = identity_of(ctx.activity)
         # The file is made again, with every check, now that the person allowed it.
-        outcome = await _decide(tasks.calendar_file, core, who, delivery)
+        if isinstance(delivery, int):
+            outcome = await _decide(tasks.calendar_file, core, who, delivery)
+            failed = "teamsapp.ics.failed"
+        elif isinstance(unit, str):
+            outcome = await _decide(questions.report_file, core, who, unit)
+            failed = "teamsapp.report.failed"
+        else:
+            return
         if not outcome.files:
             if outcome.reply:
                 await ctx.send(outcome.reply)
@@ -154,8 +166,8 @@ def register(app: App, deps: TeamsDeps) -> None:
         try:
             shown = await upload(answer.upload_info, outcome.files[0])
         except httpx.HTTPError as error:
-            log.warning("could not upload the calendar file: %s", type(error).__name__)
-            await ctx.send(t(outcome.locale, "teamsapp.ics.failed"))
+            log.warning("could not upload %s: %s", outcome.files[0].filename, type(error).__name__)
+            await ctx.send(t(outcome.locale, failed))
             return
         await ctx.send(shown)
 
@@ -216,7 +228,7 @@ def _command_replies(core: Core, answer: commands.Answer) -> list[str | Adaptive
     elif isinstance(data, ReportView):
         replies.append(report_card(data, locale))
         if outcome.files:
-            replies.append(card([plain(t(locale, "teamsapp.report_file"))]))
+            replies.append(card([plain(t(locale, "teamsapp.report.consent"))]))
     elif outcome.home is not None and answer.command in ("status", "lang", "pause"):
         replies.append(home_card(outcome.home))
     return replies

@@ -1,8 +1,8 @@
-"""Files for a person in Teams (the follow-up meeting's .ics): the Teams way for a bot in a
-1:1 chat is a file consent card. The person allows it (one click), the bot uploads the file
-to their OneDrive through the upload URL Teams hands over, and the chat shows the file,
-which opens in Outlook. The consent only carries the delivery id: the file is made again,
-with every check, when the person allows it."""
+"""Files for a person in Teams (the follow-up meeting's .ics, a coordinator's HTML report): the
+Teams way for a bot in a 1:1 chat is a file consent card. The person allows it (one click),
+the bot uploads the file to their OneDrive through the upload URL Teams hands over, and the
+chat shows the file (an .ics opens in Outlook). The consent carries only what names the file
+(the delivery id, or the report's unit): it is made again, with every check, when allowed."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ INFO = "application/vnd.microsoft.teams.card.file.info"
 UPLOAD_TIMEOUT = 20.0
 
 
-def consent_card(file: File, delivery_id: int) -> MessageActivityInput:
+def consent_card(file: File, context: dict[str, Any]) -> MessageActivityInput:
+    """`context` comes back with the person's answer: {"delivery_id": …} or {"report": unit}."""
     content = {
         "description": file.title,
         "sizeInBytes": len(file.content),
-        "acceptContext": {"delivery_id": delivery_id},
-        "declineContext": {"delivery_id": delivery_id},
+        "acceptContext": context,
+        "declineContext": context,
     }
     return MessageActivityInput(text=file.comment).add_attachments(
         Attachment(content_type=CONSENT, name=file.filename, content=content)
@@ -48,6 +49,10 @@ async def upload(upload_info: Any, file: File) -> MessageActivityInput:
         content_type=INFO,
         content_url=upload_info.content_url,
         name=upload_info.name or file.filename,
-        content={"uniqueId": upload_info.unique_id, "fileType": "ics"},
+        content={"uniqueId": upload_info.unique_id, "fileType": _file_type(file.filename)},
     )
     return MessageActivityInput().add_attachments(info)
+
+
+def _file_type(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""

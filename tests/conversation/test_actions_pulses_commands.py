@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
-from bot.conversation import FormKind, FormRef, Status, actions, commands, pulses
+from bot.conversation import FormKind, FormRef, Status, actions, commands, pulses, questions
 from bot.conversation.base import NOT_COORDINATOR, NOT_LEADER, STALE
 from bot.conversation.questions import HelpView, PlanView, ReportView
 from storage.models import (
@@ -208,7 +208,14 @@ def test_commands_mean_the_same_on_every_platform(engine: Engine) -> None:
         assert commands.run(w.core, leader, "report").outcome.reason == NOT_COORDINATOR
         report = commands.run(w.core, koord, "rapport").outcome
         assert isinstance(report.data, ReportView)
-        assert len(report.files) == 1
+        [file] = report.files
+        assert file.unit_id == "FAK"
+        # Asked for again by its unit (Teams, once the file is allowed): same checks again.
+        again = questions.report_file(w.core, koord, "FAK")
+        assert [f.filename for f in again.files] == [file.filename]
+        assert questions.report_file(w.core, leader, "FAK").reason == NOT_COORDINATOR
+        assert questions.report_file(w.core, koord, "IFA").reason == STALE  # not a top unit
+        assert questions.report_file(w.core, koord, "NOPE").files == []
         assert commands.run(w.core, leader, "tiltak").outcome.form is not None
         paused = commands.run(w.core, leader, "pause 14").outcome
         assert paused.home is not None

@@ -116,3 +116,51 @@ def test_a_pulse_is_answered_in_the_card_and_stored_anonymously(engine: Engine) 
             ("safe", "4"),
         ]
         assert [m.person_id for m in markers] == [person.id]
+
+
+def _allow(world: Any, user: str, consent: dict[str, Any], upload_url: str) -> Any:
+    return world.activity(
+        user,
+        "invoke",
+        name="fileConsent/invoke",
+        value={
+            "type": "fileUpload",
+            "action": "accept",
+            "context": consent["content"]["acceptContext"],
+            "uploadInfo": {
+                "name": consent["name"],
+                "uploadUrl": upload_url,
+                "contentUrl": f"https://example.sharepoint.com/personal/{user}/report",
+                "uniqueId": f"file-{user}",
+                "fileType": "html",
+            },
+        },
+    )
+
+
+def test_the_coordinators_report_comes_as_an_html_file_through_file_consent(
+    engine: Engine,
+) -> None:
+    with teams_world(engine) as world, upload_target() as (upload_url, received):
+        world.deliver()
+        assert world.say("koord", "rapport").status == 200
+        [consent] = _attachments(world, "koord", CONSENT)
+        assert consent["name"].endswith(".html")
+        assert consent["content"]["acceptContext"] == {"report": "FAK"}
+        assert any("HTML" in text for text in world.texts_to("koord"))
+        # A leader who copies the consent's context gets nothing: the file is made again,
+        # with every check, for whoever allows it.
+        before = len(world.texts_to("leader_a"))
+        assert world.post(_allow(world, "leader_a", consent, upload_url)).status == 200
+        assert received == []
+        assert len(world.texts_to("leader_a")) == before + 1  # the refusal, in words
+        # A unit the coordinator does not coordinate: nothing either.
+        forged = {**consent, "content": {"acceptContext": {"report": "NOPE"}}}
+        assert world.post(_allow(world, "koord", forged, upload_url)).status == 200
+        assert received == []
+        assert world.post(_allow(world, "koord", consent, upload_url)).status == 200
+        [content] = received
+        assert content.lstrip().lower().startswith(b"<!doctype html")
+        assert b"Institutt A" in content
+        [info] = _attachments(world, "koord", INFO)
+        assert info["content"]["fileType"] == "html"
