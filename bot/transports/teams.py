@@ -32,7 +32,7 @@ import httpx
 
 from bot.messages import Message
 from bot.pacing import TokenBucket
-from bot.teams.cards import CARD_CONTENT_TYPE, _markdown_with_bold, card_payload
+from bot.teams.cards import CARD_CONTENT_TYPE, card_payload
 from bot.teams.loop import EventLoopThread
 from bot.transports.base import (
     PermanentFailure,
@@ -322,10 +322,6 @@ class TeamsTransport:
             raise translate_error(error) from error
 
     # -- the pieces, for the Teams app --------------------------------------------------
-
-    def send_text(self, person: Recipient, text: str) -> SendResult:
-        """A plain notice (no card) in the person's 1:1 chat; *bold* spans are kept."""
-        return self._run(self._deliver(person, _markdown_with_bold(text)))
 
     def update_card(
         self,

@@ -167,11 +167,6 @@ def test_update_of_an_unknown_activity_is_permanent(
         teams_transport.update_card(sent.channel_id, "1:999", render_card(REMINDER))
 
 
-def test_send_text(teams_transport: TeamsTransport, fake_teams: FakeTeamsConnector) -> None:
-    teams_transport.send_text(kari(), "Hei [Kari](http://evil)")
-    assert fake_teams.activities[0].body["text"] == "Hei \\[Kari\\]\\(http://evil\\)"
-
-
 def test_conversation_pacing_refuses_without_waiting(
     fake_teams: FakeTeamsConnector, teams_transport: TeamsTransport
 ) -> None:
