@@ -22,7 +22,7 @@ from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
 from schedules.events import NOTICES, Event, Nudge, Rules, Scope, plan_events
 from schedules.plan import Plan
-from storage.deliveries import insert_new
+from storage.deliveries import dedupe_key, insert_new
 from storage.models import (
     ActionItem,
     ActionState,
@@ -292,7 +292,9 @@ class Planner:
             event.expires_on + timedelta(days=1), time(0), tzinfo=_zone(zone)
         ).astimezone(UTC)
         return {
-            "dedupe_key": f"{self.plan.id}|{event.milestone_id}|{occurrence}|p{member.person_id}",
+            "dedupe_key": dedupe_key(
+                self.plan.id, event.milestone_id, occurrence, member.person_id
+            ),
             "cycle_id": self.plan.id,
             "milestone_id": event.milestone_id,
             "occurrence": occurrence,

@@ -26,14 +26,35 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
 
 from storage.models import Delivery, DeliveryStatus, table_of
 
 DELIVERIES: Table = table_of(Delivery)
 _CHUNK = 2000
+
+
+def dedupe_key(cycle_id: str, milestone_id: str, occurrence: str, person_id: int) -> str:
+    """What makes a delivery one: the same key is never inserted twice."""
+    return f"{cycle_id}|{milestone_id}|{occurrence}|p{person_id}"
+
+
+def insert_new_in(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """In the session's transaction: insert the rows whose dedupe key is new; their ids."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(DELIVERIES)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(DELIVERIES.c.id)
+    )
+    return [row.id for row in session.execute(statement)]
 
 
 def insert_new(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:

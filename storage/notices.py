@@ -14,11 +14,10 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from storage.models import Delivery, DeliveryStatus, table_of
+from storage.deliveries import dedupe_key, insert_new_in
+from storage.models import DeliveryStatus
 
 OCCURRENCE_LIMIT = 64  # deliveries.occurrence
 
@@ -49,7 +48,7 @@ def queue_notices(
     """One pending delivery per (person id, role), due now; returns how many were new."""
     rows = [
         {
-            "dedupe_key": f"{cycle_id}|{milestone_id}|{occurrence}|p{person_id}",
+            "dedupe_key": dedupe_key(cycle_id, milestone_id, occurrence, person_id),
             "cycle_id": cycle_id,
             "milestone_id": milestone_id,
             "occurrence": occurrence,
@@ -69,15 +68,4 @@ def queue_notices(
         }
         for person_id, role in recipients
     ]
-    if not rows:
-        return 0
-    table = table_of(Delivery)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(table)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id)
-    )
-    return len(session.execute(statement).all())
+    return len(insert_new_in(session, rows))

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from storage.deliveries import dedupe_key, insert_new_in
 from storage.models import (
     ActionArea,
     ActionItem,
@@ -257,10 +256,8 @@ def snooze_delivery(
     occurrence = f"{base}{_SNOOZE}{day.isoformat()}"
     if len(occurrence) > _OCCURRENCE_LIMIT:
         raise ValueError(f"occurrence {occurrence!r} is longer than {_OCCURRENCE_LIMIT}")
-    dedupe_key = f"{original.cycle_id}|{original.milestone_id}|{occurrence}|p{person_id}"
-    table = table_of(Delivery)
     values = {
-        "dedupe_key": dedupe_key,
+        "dedupe_key": dedupe_key(original.cycle_id, original.milestone_id, occurrence, person_id),
         "cycle_id": original.cycle_id,
         "milestone_id": original.milestone_id,
         "occurrence": occurrence,
@@ -278,19 +275,12 @@ def snooze_delivery(
         "expires_at": original.expires_at,
         "created_at": now,
     }
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(table)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id)
-    )
-    new_id = session.execute(statement).scalar()
-    if new_id is None:
+    new = insert_new_in(session, [values])
+    if not new:
         return None
     audit(session, now, actor, "delivery.snooze", f"delivery/{delivery_id}", until.isoformat())
     session.flush()
-    return session.get(Delivery, new_id)
+    return session.get(Delivery, new[0])
 
 
 def _person(session: Session, person_id: int) -> Person:

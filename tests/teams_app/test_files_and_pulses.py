@@ -58,6 +58,28 @@ def _attachments(world: Any, user: str, kind: str) -> list[dict[str, Any]]:
     ]
 
 
+def _allow(world: Any, user: str, consent: dict[str, Any], upload_url: str) -> Any:
+    """The person's "Allow" on a file consent card, with the upload session Teams hands over."""
+    kind = consent["name"].rsplit(".", 1)[-1]
+    return world.activity(
+        user,
+        "invoke",
+        name="fileConsent/invoke",
+        value={
+            "type": "fileUpload",
+            "action": "accept",
+            "context": consent["content"]["acceptContext"],
+            "uploadInfo": {
+                "name": consent["name"],
+                "uploadUrl": upload_url,
+                "contentUrl": f"https://example.sharepoint.com/personal/{user}/{kind}",
+                "uniqueId": f"file-{user}",
+                "fileType": kind,
+            },
+        },
+    )
+
+
 def test_the_calendar_file_goes_through_file_consent(engine: Engine) -> None:
     with teams_world(engine) as world, upload_target() as (upload_url, received):
         world.deliver()
@@ -69,24 +91,7 @@ def test_the_calendar_file_goes_through_file_consent(engine: Engine) -> None:
         # Another department's leader cannot get it from Anne's card.
         world.click("leader_b", _button(reminder, "calendar_file"))
         assert len(_attachments(world, "leader_b", CONSENT)) == 0
-        allowed = world.activity(
-            "leader_a",
-            "invoke",
-            name="fileConsent/invoke",
-            value={
-                "type": "fileUpload",
-                "action": "accept",
-                "context": consent["content"]["acceptContext"],
-                "uploadInfo": {
-                    "name": consent["name"],
-                    "uploadUrl": upload_url,
-                    "contentUrl": "https://example.sharepoint.com/personal/anne/ics",
-                    "uniqueId": "file-1",
-                    "fileType": "ics",
-                },
-            },
-        )
-        assert world.post(allowed).status == 200
+        assert world.post(_allow(world, "leader_a", consent, upload_url)).status == 200
         [content] = received
         assert b"BEGIN:VEVENT" in content
         assert b"vo.a@example.org" in content
@@ -116,26 +121,6 @@ def test_a_pulse_is_answered_in_the_card_and_stored_anonymously(engine: Engine) 
             ("safe", "4"),
         ]
         assert [m.person_id for m in markers] == [person.id]
-
-
-def _allow(world: Any, user: str, consent: dict[str, Any], upload_url: str) -> Any:
-    return world.activity(
-        user,
-        "invoke",
-        name="fileConsent/invoke",
-        value={
-            "type": "fileUpload",
-            "action": "accept",
-            "context": consent["content"]["acceptContext"],
-            "uploadInfo": {
-                "name": consent["name"],
-                "uploadUrl": upload_url,
-                "contentUrl": f"https://example.sharepoint.com/personal/{user}/report",
-                "uniqueId": f"file-{user}",
-                "fileType": "html",
-            },
-        },
-    )
 
 
 def test_the_coordinators_report_comes_as_an_html_file_through_file_consent(
