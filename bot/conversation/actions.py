@@ -37,7 +37,7 @@ def _checkin(turn: Turn, delivery_id: int | None) -> tuple[Delivery, ActionItem]
 
 def _recorded(turn: Turn, delivery: Delivery, item: ActionItem, state: ActionState) -> str:
     return turn.text(
-        "slack.action.recorded", item=item.title, state=turn.text(f"action_state.{state.value}")
+        "conversation.action.recorded", item=item.title, state=turn.text(f"action_state.{state.value}")
     )
 
 
@@ -100,7 +100,7 @@ def submit_change(turn: Turn, ref: FormRef, new_due: str | None, note: str | Non
     if state is ActionState.delayed:
         due = fields.day("new_due", new_due, turn.plan, required=True, not_before=turn.today)
         if due is None:  # required, so unreachable; keeps the type narrow
-            raise fields.FieldError("new_due", "slack.error.past_date")
+            raise fields.FieldError("new_due", "field.past_date")
     required = state is ActionState.dropped
     remark = fields.text("note", note, limit=fields.COMMENT_MAX, required=required, multiline=True)
     set_action_state(
@@ -131,7 +131,7 @@ def new_item(turn: Turn, unit_id: str | None = None) -> Outcome:
         if not units:
             raise Refusal(NOT_LEADER, reply=False, unit=turn.unit_name(unit_id))
     if not units:
-        raise Refusal("slack.action.none_to_lead")
+        raise Refusal("conversation.action.none_to_lead")
     ref = FormRef(unit_id=units[0][0]) if len(units) == 1 else FormRef()
     return turn.outcome(
         Status.form,
@@ -169,5 +169,5 @@ def submit_item(
         due_on=due,
         area=ActionArea(kind),
     )
-    reply = turn.text("slack.action.added", item=item.title, unit=turn.unit_name(unit))
+    reply = turn.text("conversation.action.added", item=item.title, unit=turn.unit_name(unit))
     return turn.outcome(Status.recorded, reply, home=home_of(turn))

@@ -33,12 +33,12 @@ from storage.overrides import effective_plan, load_overrides
 log = logging.getLogger("arkbot.conversation")
 P = ParamSpec("P")
 
-UNKNOWN_USER = "slack.access.unknown_user"
-NOT_ADDRESSEE = "slack.access.not_addressee"
-NOT_LEADER = "slack.access.not_leader"
-NOT_VO = "slack.access.not_vo"
-NOT_COORDINATOR = "slack.access.not_coordinator"
-STALE = "slack.access.stale"
+UNKNOWN_USER = "conversation.access.unknown_user"
+NOT_ADDRESSEE = "conversation.access.not_addressee"
+NOT_LEADER = "conversation.access.not_leader"
+NOT_VO = "conversation.access.not_vo"
+NOT_COORDINATOR = "conversation.access.not_coordinator"
+STALE = "conversation.access.stale"
 WRONG_WORKSPACE = "conversation.wrong_workspace"
 
 

@@ -63,7 +63,7 @@ def run(core: Core, who: Identity, text: str | None) -> Answer:
     if command is None:
         outcome = questions.help(core, who)
         if outcome.ok:
-            outcome.reply = t(outcome.locale, "slack.command.unknown", word=word[:40])
+            outcome.reply = t(outcome.locale, "conversation.command.unknown", word=word[:40])
         return Answer("unknown", outcome)
     return Answer(command, _RUN[command](core, who, words[1:]))
 

@@ -73,13 +73,13 @@ def text(
     cleaned = unicodedata.normalize("NFC", value).strip() if value else ""
     if not cleaned:
         if required:
-            raise FieldError(field, "slack.error.required")
+            raise FieldError(field, "field.required")
         return None
     allowed = {"\n", "\t"} if multiline else set()
     if any(ch not in allowed and unicodedata.category(ch) in _FORBIDDEN for ch in cleaned):
         raise FieldError(field, "field.bad_characters")
     if len(cleaned) > limit:
-        raise FieldError(field, "slack.error.too_long", limit=limit)
+        raise FieldError(field, "field.too_long", limit=limit)
     return cleaned
 
 
@@ -95,7 +95,7 @@ def day(
     """A date within the cycle's bounds (and `not_before`/`not_after`, usually today)."""
     if value is None or value == "":
         if required:
-            raise FieldError(field, "slack.error.required")
+            raise FieldError(field, "field.required")
         return None
     if isinstance(value, date):
         parsed = value
@@ -108,9 +108,9 @@ def day(
     if not bounds.earliest <= parsed <= bounds.latest:
         raise FieldError(field, "field.out_of_range")
     if not_after is not None and parsed > not_after:
-        raise FieldError(field, "slack.error.future_date")
+        raise FieldError(field, "field.future_date")
     if not_before is not None and parsed < not_before:
-        raise FieldError(field, "slack.error.past_date")
+        raise FieldError(field, "field.past_date")
     return parsed
 
 

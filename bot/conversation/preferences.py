@@ -18,14 +18,14 @@ RESUME_WORDS = frozenset({"off", "av", "stop", "resume"})
 def pause(turn: Turn, days: int) -> Outcome:
     """Hold back optional nudges for `days` days (1–90); deadline reminders still go."""
     if not 1 <= days <= MAX_PAUSE_DAYS:
-        raise Refusal("slack.command.pause_usage")
+        raise Refusal("conversation.command.pause_usage")
     last_day = turn.today + timedelta(days=days - 1)
     until = turn.core.calendar.send_time(last_day + timedelta(days=1), turn.person.timezone)
     pause_person(
         turn.session, person_id=turn.person_id, until=until, now=turn.now, actor=turn.person.email
     )
     turn.session.refresh(turn.person)
-    reply = turn.text("slack.command.paused", date=format_day(last_day, turn.locale))
+    reply = turn.text("conversation.command.paused", date=format_day(last_day, turn.locale))
     return turn.outcome(Status.recorded, reply, home=home_of(turn))
 
 
@@ -35,7 +35,7 @@ def resume(turn: Turn) -> Outcome:
         turn.session, person_id=turn.person_id, until=None, now=turn.now, actor=turn.person.email
     )
     turn.session.refresh(turn.person)
-    return turn.outcome(Status.recorded, turn.text("slack.command.resumed"), home=home_of(turn))
+    return turn.outcome(Status.recorded, turn.text("conversation.command.resumed"), home=home_of(turn))
 
 
 def parse_pause(word: str | None) -> int | None:
@@ -50,9 +50,9 @@ def parse_pause(word: str | None) -> int | None:
 def language(turn: Turn, wanted: str) -> Outcome:
     locale = wanted.strip().lower()
     if locale not in LOCALES:
-        raise Refusal("slack.command.lang_usage")
+        raise Refusal("conversation.command.lang_usage")
     set_locale(
         turn.session, person_id=turn.person_id, locale=locale, now=turn.now, actor=turn.person.email
     )
     turn.session.refresh(turn.person)
-    return turn.outcome(Status.recorded, t(locale, "slack.command.lang_set"), home=home_of(turn))
+    return turn.outcome(Status.recorded, t(locale, "conversation.command.lang_set"), home=home_of(turn))

@@ -38,10 +38,10 @@ def clicked(turn: Turn, delivery_id: int | None) -> Outcome:
     assert milestone.pulse is not None
     plan_id = turn.plan.id
     if has_answered(turn.session, plan_id, milestone.id, delivery.occurrence, turn.person_id):
-        note = turn.text("slack.pulse.already")
+        note = turn.text("conversation.pulse.already")
         return turn.outcome(Status.already, note, redraw=answered(turn, delivery, note))
     if not _is_open(turn, milestone, delivery.occurrence):
-        note = turn.text("slack.pulse.closed")
+        note = turn.text("conversation.pulse.closed")
         return turn.outcome(Status.already, note, redraw=answered(turn, delivery, note))
     form = Form(
         FormKind.pulse,
@@ -61,7 +61,7 @@ def submit(turn: Turn, ref: FormRef, answers: dict[str, str]) -> Outcome:
     assert milestone.pulse is not None
     first = f"q:{milestone.pulse.questions[0].id}"
     if not _is_open(turn, milestone, delivery.occurrence):
-        raise FieldError(first, "slack.pulse.closed")
+        raise FieldError(first, "conversation.pulse.closed")
     try:
         recorded = record_pulse_answers(
             turn.session,
@@ -77,8 +77,8 @@ def submit(turn: Turn, ref: FormRef, answers: dict[str, str]) -> Outcome:
     except ValueError:
         missing = next((q.id for q in milestone.pulse.questions if answers.get(q.id) is None), None)
         if missing is not None:
-            raise FieldError(f"q:{missing}", "slack.error.required") from None
+            raise FieldError(f"q:{missing}", "field.required") from None
         raise FieldError(first, "field.bad_choice") from None
-    note = turn.text("slack.pulse.thanks" if recorded else "slack.pulse.already")
+    note = turn.text("conversation.pulse.thanks" if recorded else "conversation.pulse.already")
     status = Status.recorded if recorded else Status.already
     return turn.outcome(status, note, redraw=answered(turn, delivery, note))

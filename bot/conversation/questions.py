@@ -95,7 +95,7 @@ def _report_file(turn: Turn, unit: Unit) -> File:
     )
     return File(
         filename=f"ark-{unit.id}-{turn.today.isoformat()}.html",
-        title=turn.text("slack.report.file_title", unit=unit.name),
+        title=turn.text("conversation.report.file_title", unit=unit.name),
         comment="",
         content=render_html(report, locale=turn.locale).encode("utf-8"),
         mime_type="text/html",

@@ -58,7 +58,7 @@ def _completion(turn: Turn, milestone_id: str, unit_id: str) -> TaskCompletion |
 def _already(turn: Turn, done: TaskCompletion, delivery: Delivery | None) -> Outcome:
     who = turn.session.get(Person, done.done_by) if done.done_by else None
     note = turn.text(
-        "slack.done.already",
+        "conversation.done.already",
         who=who.name if who else "?",
         date=format_day(done.done_on, turn.locale),
     )
@@ -126,12 +126,12 @@ def submit_done(turn: Turn, ref: FormRef, done_on: str | None, archive_ref: str 
     )
     who = turn.session.get(Person, completion.done_by) if completion.done_by else turn.person
     note = turn.text(
-        "slack.done.marked",
+        "conversation.done.marked",
         who=who.name if who else turn.person.name,
         date=format_day(completion.done_on, turn.locale),
     )
     if completion.archive_ref:
-        note += " " + turn.text("slack.done.reference", ref=completion.archive_ref)
+        note += " " + turn.text("conversation.done.reference", ref=completion.archive_ref)
     return turn.outcome(
         Status.recorded,
         note,
@@ -155,7 +155,7 @@ def snooze(turn: Turn, delivery_id: int | None) -> Outcome:
         now=turn.now,
         actor=turn.person.email,
     )
-    note = turn.text("slack.snooze.set", date=format_day(tomorrow, turn.locale))
+    note = turn.text("conversation.snooze.set", date=format_day(tomorrow, turn.locale))
     return turn.outcome(Status.recorded, note, redraw=answered(turn, delivery, note))
 
 
@@ -179,7 +179,7 @@ def calendar_file(turn: Turn, delivery_id: int | None) -> Outcome:
     attendees += [p.email for p in vos_of(turn.session, unit_id)]
     details = milestone.details or milestone.title
     content = follow_up_invitation(
-        summary=turn.text("slack.ics.title", unit=unit),
+        summary=turn.text("conversation.ics.title", unit=unit),
         description=details.get(turn.locale),
         organizer_email=turn.person.email,
         attendees=sorted(set(attendees)),
@@ -192,9 +192,9 @@ def calendar_file(turn: Turn, delivery_id: int | None) -> Outcome:
     subject = f"{turn.plan.id}/{milestone.id}/{unit_id}"
     audit(turn.session, turn.now, turn.person.email, "ics.sent", subject)
     invitation = File(
-        filename=turn.text("slack.ics.filename"),
-        title=turn.text("slack.ics.title", unit=unit),
-        comment=turn.text("slack.ics.comment", unit=unit),
+        filename=turn.text("conversation.ics.filename"),
+        title=turn.text("conversation.ics.title", unit=unit),
+        comment=turn.text("conversation.ics.comment", unit=unit),
         content=content if isinstance(content, bytes) else str(content).encode("utf-8"),
     )
     return turn.outcome(Status.shown, files=[invitation])

@@ -90,9 +90,9 @@ def submit(turn: Turn, ref: FormRef, involved_on: str | None, comment: str | Non
         comment=remark,
     )
     note = turn.text(
-        "slack.vo.recorded",
+        "conversation.vo.recorded",
         date=format_day(turn.today, turn.locale),
-        answer=turn.text(f"slack.vo.answer.{answer.value}"),
+        answer=turn.text(f"conversation.vo.answer.{answer.value}"),
     )
     if answer is VoAnswer.not_yet:
         _tell_leaders(turn, milestone, unit_id, delivery)

@@ -120,7 +120,7 @@ def publish_unknown(client: WebClient, slack_user_id: str, locale: str | None) -
                     "type": "section",
                     "text": {
                         "type": "mrkdwn",
-                        "text": t(normalise_locale(locale), "slack.home_unknown"),
+                        "text": t(normalise_locale(locale), "conversation.home_unknown"),
                     },
                 }
             ],

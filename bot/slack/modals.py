@@ -46,8 +46,8 @@ def _view(
         type="modal",
         callback_id=callback_id,
         title=PlainTextObject(text=truncate(t(locale, title_key), 24)),
-        submit=PlainTextObject(text=t(locale, "slack.modal.save")),
-        close=PlainTextObject(text=t(locale, "slack.modal.cancel")),
+        submit=PlainTextObject(text=t(locale, "conversation.form.save")),
+        close=PlainTextObject(text=t(locale, "conversation.form.cancel")),
         private_metadata=json.dumps(metadata, separators=(",", ":")),
         blocks=blocks,
     )
@@ -88,12 +88,12 @@ def task_done_modal(
 ) -> View:
     return _view(
         TASK_DONE,
-        "slack.modal.done_title",
+        "conversation.form.done_title",
         locale,
         [
             _intro(f"{title} · {unit}"),
-            _date("done_on", "slack.modal.done_on", locale, today),
-            _text("archive_ref", "slack.modal.archive_ref", locale, optional=True),
+            _date("done_on", "conversation.form.done_on", locale, today),
+            _text("archive_ref", "conversation.form.archive_ref", locale, optional=True),
         ],
         metadata,
     )
@@ -103,16 +103,16 @@ def vo_answer_modal(
     locale: str, *, answer: VoAnswer, title: str, unit: str, today: date, metadata: dict[str, Any]
 ) -> View:
     blocks: list[Any] = [
-        _intro(t(locale, "slack.modal.vo_intro", title=title, unit=unit)),
+        _intro(t(locale, "conversation.form.vo_intro", title=title, unit=unit)),
         ContextBlock(
-            elements=[MarkdownTextObject(text=f"*{t(locale, f'slack.vo.answer.{answer.value}')}*")]
+            elements=[MarkdownTextObject(text=f"*{t(locale, f'conversation.vo.answer.{answer.value}')}*")]
         ),
     ]
     if answer is not VoAnswer.not_yet:
-        blocks.append(_date("involved_on", "slack.modal.involved_on", locale, today))
-    blocks.append(_text("comment", "slack.modal.comment", locale, optional=True, multiline=True))
+        blocks.append(_date("involved_on", "conversation.form.involved_on", locale, today))
+    blocks.append(_text("comment", "conversation.form.comment", locale, optional=True, multiline=True))
     return _view(
-        VO_ANSWER, "slack.modal.vo_title", locale, blocks, {**metadata, "answer": answer.value}
+        VO_ANSWER, "conversation.form.vo_title", locale, blocks, {**metadata, "answer": answer.value}
     )
 
 
@@ -121,12 +121,12 @@ def action_delayed_modal(
 ) -> View:
     return _view(
         ACTION_DELAYED,
-        "slack.modal.delayed_title",
+        "conversation.form.delayed_title",
         locale,
         [
             _intro(item),
-            _date("new_due", "slack.modal.new_due", locale, max(due_on or today, today)),
-            _text("note", "slack.modal.note", locale, optional=True, multiline=True),
+            _date("new_due", "conversation.form.new_due", locale, max(due_on or today, today)),
+            _text("note", "conversation.form.note", locale, optional=True, multiline=True),
         ],
         metadata,
     )
@@ -135,11 +135,11 @@ def action_delayed_modal(
 def action_dropped_modal(locale: str, *, item: str, metadata: dict[str, Any]) -> View:
     return _view(
         ACTION_DROPPED,
-        "slack.modal.dropped_title",
+        "conversation.form.dropped_title",
         locale,
         [
             _intro(item),
-            _text("note", "slack.modal.dropped_note", locale, optional=False, multiline=True),
+            _text("note", "conversation.form.dropped_note", locale, optional=False, multiline=True),
         ],
         metadata,
     )
@@ -158,7 +158,7 @@ def action_item_modal(
         blocks.append(
             InputBlock(
                 block_id="unit",
-                label=PlainTextObject(text=t(locale, "slack.modal.item_unit")),
+                label=PlainTextObject(text=t(locale, "conversation.form.item_unit")),
                 element=StaticSelectElement(
                     action_id="value", options=options[:100], initial_option=options[0]
                 ),
@@ -169,31 +169,31 @@ def action_item_modal(
         blocks.append(_intro(units[0][1]))
     areas = [
         Option(
-            value=area.value, text=PlainTextObject(text=t(locale, f"slack.modal.area_{area.value}"))
+            value=area.value, text=PlainTextObject(text=t(locale, f"conversation.form.area_{area.value}"))
         )
         for area in (ActionArea.develop, ActionArea.preserve)
     ]
     blocks += [
-        _text("title", "slack.modal.item_what", locale, optional=False, multiline=True),
-        _text("owner", "slack.modal.item_owner", locale, optional=True),
-        _date("due_on", "slack.modal.item_due", locale, None, optional=True),
+        _text("title", "conversation.form.item_what", locale, optional=False, multiline=True),
+        _text("owner", "conversation.form.item_owner", locale, optional=True),
+        _date("due_on", "conversation.form.item_due", locale, None, optional=True),
         InputBlock(
             block_id="area",
-            label=PlainTextObject(text=t(locale, "slack.modal.item_area")),
+            label=PlainTextObject(text=t(locale, "conversation.form.item_area")),
             element=RadioButtonsElement(action_id="value", options=areas, initial_option=areas[0]),
         ),
     ]
-    return _view(ACTION_ITEM, "slack.modal.item_title", locale, blocks, metadata)
+    return _view(ACTION_ITEM, "conversation.form.item_title", locale, blocks, metadata)
 
 
 def pulse_modal(locale: str, *, questions: list[PulseQuestion], metadata: dict[str, Any]) -> View:
     """One radio group per question (at most five), every one required."""
-    blocks: list[Any] = [_intro(t(locale, "slack.pulse.intro"))]
+    blocks: list[Any] = [_intro(t(locale, "conversation.pulse.intro"))]
     for question in questions:
         if question.scale == "1-5":
-            choices = [(str(n), t(locale, f"slack.pulse.scale.{n}")) for n in range(1, 6)]
+            choices = [(str(n), t(locale, f"conversation.pulse.scale.{n}")) for n in range(1, 6)]
         else:
-            choices = [(v, t(locale, f"slack.pulse.choice.{v}")) for v in ("yes", "no", "unsure")]
+            choices = [(v, t(locale, f"conversation.pulse.choice.{v}")) for v in ("yes", "no", "unsure")]
         blocks.append(
             InputBlock(
                 block_id=f"q:{question.id}",
@@ -207,7 +207,7 @@ def pulse_modal(locale: str, *, questions: list[PulseQuestion], metadata: dict[s
                 ),
             )
         )
-    return _view(PULSE_ANSWER, "slack.pulse.title", locale, blocks, metadata)
+    return _view(PULSE_ANSWER, "conversation.pulse.title", locale, blocks, metadata)
 
 
 def submitted(view: dict[str, Any]) -> dict[str, str | None]:

@@ -21,12 +21,12 @@ CANCEL = "form_cancel"
 RESERVED = frozenset({"action", "form", "ref", "delivery_id", "value"})
 
 _TITLES = {
-    FormKind.task_done: "slack.modal.done_title",
-    FormKind.vo_answer: "slack.modal.vo_title",
-    FormKind.action_delayed: "slack.modal.delayed_title",
-    FormKind.action_dropped: "slack.modal.dropped_title",
-    FormKind.action_item: "slack.modal.item_title",
-    FormKind.pulse: "slack.pulse.title",
+    FormKind.task_done: "conversation.form.done_title",
+    FormKind.vo_answer: "conversation.form.vo_title",
+    FormKind.action_delayed: "conversation.form.delayed_title",
+    FormKind.action_dropped: "conversation.form.dropped_title",
+    FormKind.action_item: "conversation.form.item_title",
+    FormKind.pulse: "conversation.pulse.title",
 }
 
 
@@ -46,8 +46,8 @@ def form_card(
     body += [words(text, attention=True) for text in unplaced]
     data = {"action": SUBMIT, "form": form.kind.value, "ref": form.ref.to_dict()}
     actions = [
-        button(t(locale, "slack.modal.save"), data, style="positive", inputs="auto"),
-        button(t(locale, "slack.modal.cancel"), {"action": CANCEL, "ref": form.ref.to_dict()}),
+        button(t(locale, "conversation.form.save"), data, style="positive", inputs="auto"),
+        button(t(locale, "conversation.form.cancel"), {"action": CANCEL, "ref": form.ref.to_dict()}),
     ]
     return card(body, actions)
 
@@ -80,12 +80,12 @@ def _fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
     if kind is FormKind.task_done:
         return [
             intro,
-            ("done_on", date_input("done_on", "slack.modal.done_on", required=True, initial=today)),
+            ("done_on", date_input("done_on", "conversation.form.done_on", required=True, initial=today)),
             (
                 "archive_ref",
                 text_input(
                     "archive_ref",
-                    "slack.modal.archive_ref",
+                    "conversation.form.archive_ref",
                     ARCHIVE_REF_MAX,
                     required=False,
                     multi=False,
@@ -95,15 +95,15 @@ def _fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
     if kind is FormKind.vo_answer:
         answer = form.ref.answer or VoAnswer.yes
         fields = [
-            ("intro", plain(t(locale, "slack.modal.vo_intro", title=form.title, unit=form.unit))),
-            ("answer", plain((t(locale, f"slack.vo.answer.{answer.value}"), True))),
+            ("intro", plain(t(locale, "conversation.form.vo_intro", title=form.title, unit=form.unit))),
+            ("answer", plain((t(locale, f"conversation.vo.answer.{answer.value}"), True))),
         ]
         if answer is not VoAnswer.not_yet:
             fields.append(
                 (
                     "involved_on",
                     date_input(
-                        "involved_on", "slack.modal.involved_on", required=True, initial=today
+                        "involved_on", "conversation.form.involved_on", required=True, initial=today
                     ),
                 )
             )
@@ -111,7 +111,7 @@ def _fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
             (
                 "comment",
                 text_input(
-                    "comment", "slack.modal.comment", COMMENT_MAX, required=False, multi=True
+                    "comment", "conversation.form.comment", COMMENT_MAX, required=False, multi=True
                 ),
             )
         )
@@ -119,10 +119,10 @@ def _fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
     if kind is FormKind.action_delayed:
         return [
             ("intro", plain((form.title, True))),
-            ("new_due", date_input("new_due", "slack.modal.new_due", required=True, initial=today)),
+            ("new_due", date_input("new_due", "conversation.form.new_due", required=True, initial=today)),
             (
                 "note",
-                text_input("note", "slack.modal.note", COMMENT_MAX, required=False, multi=True),
+                text_input("note", "conversation.form.note", COMMENT_MAX, required=False, multi=True),
             ),
         ]
     if kind is FormKind.action_dropped:
@@ -131,7 +131,7 @@ def _fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
             (
                 "note",
                 text_input(
-                    "note", "slack.modal.dropped_note", COMMENT_MAX, required=True, multi=True
+                    "note", "conversation.form.dropped_note", COMMENT_MAX, required=True, multi=True
                 ),
             ),
         ]
@@ -146,7 +146,7 @@ def _item_fields(form: Form, values: dict[str, Any], date_input: Any, text_input
     if len(form.units) > 1:
         units = ChoiceSetInput(
             id="unit",
-            label=t(locale, "slack.modal.item_unit"),
+            label=t(locale, "conversation.form.item_unit"),
             is_required=True,
             choices=[Choice(title=name, value=unit_id) for unit_id, name in form.units[:100]],
             value=str(values.get("unit") or form.units[0][0]),
@@ -155,24 +155,24 @@ def _item_fields(form: Form, values: dict[str, Any], date_input: Any, text_input
     elif form.units:
         fields.append(("intro", plain((form.units[0][1], True))))
     areas = [
-        Choice(title=t(locale, f"slack.modal.area_{area.value}"), value=area.value)
+        Choice(title=t(locale, f"conversation.form.area_{area.value}"), value=area.value)
         for area in (ActionArea.develop, ActionArea.preserve)
     ]
     fields += [
         (
             "title",
-            text_input("title", "slack.modal.item_what", TITLE_MAX, required=True, multi=True),
+            text_input("title", "conversation.form.item_what", TITLE_MAX, required=True, multi=True),
         ),
         (
             "owner",
-            text_input("owner", "slack.modal.item_owner", OWNER_MAX, required=False, multi=False),
+            text_input("owner", "conversation.form.item_owner", OWNER_MAX, required=False, multi=False),
         ),
-        ("due_on", date_input("due_on", "slack.modal.item_due", required=False)),
+        ("due_on", date_input("due_on", "conversation.form.item_due", required=False)),
         (
             "area",
             ChoiceSetInput(
                 id="area",
-                label=t(locale, "slack.modal.item_area"),
+                label=t(locale, "conversation.form.item_area"),
                 choices=areas,
                 style="expanded",
                 value=str(values.get("area") or ActionArea.develop.value),
@@ -185,12 +185,12 @@ def _item_fields(form: Form, values: dict[str, Any], date_input: Any, text_input
 
 def _pulse_fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
     locale = form.locale
-    fields: list[tuple[str, Any]] = [("intro", words(t(locale, "slack.pulse.intro"), subtle=True))]
+    fields: list[tuple[str, Any]] = [("intro", words(t(locale, "conversation.pulse.intro"), subtle=True))]
     for question in form.questions:
         if question.scale == "1-5":
-            options = [(str(n), t(locale, f"slack.pulse.scale.{n}")) for n in range(1, 6)]
+            options = [(str(n), t(locale, f"conversation.pulse.scale.{n}")) for n in range(1, 6)]
         else:
-            options = [(v, t(locale, f"slack.pulse.choice.{v}")) for v in ("yes", "no", "unsure")]
+            options = [(v, t(locale, f"conversation.pulse.choice.{v}")) for v in ("yes", "no", "unsure")]
         field_id = f"q:{question.id}"
         choice = ChoiceSetInput(
             id=field_id,
