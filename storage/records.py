@@ -233,13 +233,13 @@ def snooze_delivery(
     now: datetime,
     actor: str,
     timezone: str | None = None,
-) -> Delivery | None:
-    """ "Remind me tomorrow": a new pending copy of the delivery, due at `until`.
+) -> int | None:
+    """ "Remind me tomorrow": a new pending copy of the delivery, due at `until`; its id.
 
     The copy's occurrence is the original's with ``:snooze:<local day of until>`` (replacing
     an earlier snooze suffix, so snoozing a snoozed reminder stays short), and its dedupe key
     is built like the planner's, so a second click for the same day inserts nothing and
-    returns None. The day is read in the person's zone, else `timezone`, else Europe/Oslo.
+    returns None. The copy is not loaded (a click answers without it). The day is read in the person's zone, else `timezone`, else Europe/Oslo.
     Refuses (ValueError, nothing written) a delivery that is not the person's.
     """
     _aware(until, "until")
@@ -279,8 +279,7 @@ def snooze_delivery(
     if not new:
         return None
     audit(session, now, actor, "delivery.snooze", f"delivery/{delivery_id}", until.isoformat())
-    session.flush()
-    return session.get(Delivery, new[0])
+    return new[0]
 
 
 def _person(session: Session, person_id: int) -> Person:

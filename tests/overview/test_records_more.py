@@ -94,7 +94,7 @@ def sent_reminder(engine: Engine, person_id: int) -> int:
 def test_snooze_twice_makes_one_new_delivery(engine: Engine, session: Session) -> None:
     anne = pid(session, "leder.a@example.org")
     original_id = sent_reminder(engine, anne)
-    copy = snooze_delivery(
+    copy_id = snooze_delivery(
         session, delivery_id=original_id, person_id=anne, until=TOMORROW, now=NOW, actor="U0ANNE"
     )
     session.commit()
@@ -102,8 +102,10 @@ def test_snooze_twice_makes_one_new_delivery(engine: Engine, session: Session) -
         session, delivery_id=original_id, person_id=anne, until=TOMORROW, now=NOW, actor="U0ANNE"
     )
     session.commit()
-    assert copy is not None
+    assert copy_id is not None
     assert again is None
+    copy = session.get(Delivery, copy_id)
+    assert copy is not None
     assert delivery_count(session) == 2
     assert copy.occurrence == "r3:IFA:snooze:2024-03-26"
     assert copy.dedupe_key == f"test-cycle|prep|r3:IFA:snooze:2024-03-26|p{anne}"
@@ -137,15 +139,15 @@ def test_snoozing_a_snoozed_reminder_does_not_nest(engine: Engine, session: Sess
         actor="anne",
     )
     assert first is not None
-    assert first.id is not None
-    second = snooze_delivery(
+    second_id = snooze_delivery(
         session,
-        delivery_id=first.id,
+        delivery_id=first,
         person_id=anne,
         until=TOMORROW + timedelta(days=1),
         now=NOW + timedelta(days=1),
         actor="anne",
     )
+    second = session.get(Delivery, second_id) if second_id is not None else None
     assert second is not None
     assert second.occurrence == "r3:IFA:snooze:2024-03-27"
 
@@ -153,7 +155,7 @@ def test_snoozing_a_snoozed_reminder_does_not_nest(engine: Engine, session: Sess
 def test_snooze_day_is_the_persons_local_day(engine: Engine, session: Session) -> None:
     per = pid(session, "ansatt3@example.org")  # America/New_York
     until = datetime(2024, 3, 26, 2, 0, tzinfo=UTC)  # still 25 March in New York
-    copy = snooze_delivery(
+    copy_id = snooze_delivery(
         session,
         delivery_id=sent_reminder(engine, per),
         person_id=per,
@@ -161,6 +163,7 @@ def test_snooze_day_is_the_persons_local_day(engine: Engine, session: Session) -
         now=NOW,
         actor="per",
     )
+    copy = session.get(Delivery, copy_id) if copy_id is not None else None
     assert copy is not None
     assert copy.occurrence.endswith(":snooze:2024-03-25")
 
