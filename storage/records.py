@@ -239,8 +239,9 @@ def snooze_delivery(
     The copy's occurrence is the original's with ``:snooze:<local day of until>`` (replacing
     an earlier snooze suffix, so snoozing a snoozed reminder stays short), and its dedupe key
     is built like the planner's, so a second click for the same day inserts nothing and
-    returns None. The copy is not loaded (a click answers without it). The day is read in the person's zone, else `timezone`, else Europe/Oslo.
-    Refuses (ValueError, nothing written) a delivery that is not the person's.
+    returns None. The copy is not loaded (a click answers without it). The day is read in the
+    person's zone, else `timezone`, else Europe/Oslo. Refuses (ValueError, nothing written) a
+    delivery that is not the person's.
     """
     _aware(until, "until")
     _aware(now, "now")

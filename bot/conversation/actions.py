@@ -37,7 +37,9 @@ def _checkin(turn: Turn, delivery_id: int | None) -> tuple[Delivery, ActionItem]
 
 def _recorded(turn: Turn, delivery: Delivery, item: ActionItem, state: ActionState) -> str:
     return turn.text(
-        "conversation.action.recorded", item=item.title, state=turn.text(f"action_state.{state.value}")
+        "conversation.action.recorded",
+        item=item.title,
+        state=turn.text(f"action_state.{state.value}"),
     )
 
 

@@ -35,7 +35,9 @@ def resume(turn: Turn) -> Outcome:
         turn.session, person_id=turn.person_id, until=None, now=turn.now, actor=turn.person.email
     )
     turn.session.refresh(turn.person)
-    return turn.outcome(Status.recorded, turn.text("conversation.command.resumed"), home=home_of(turn))
+    return turn.outcome(
+        Status.recorded, turn.text("conversation.command.resumed"), home=home_of(turn)
+    )
 
 
 def parse_pause(word: str | None) -> int | None:
@@ -55,4 +57,6 @@ def language(turn: Turn, wanted: str) -> Outcome:
         turn.session, person_id=turn.person_id, locale=locale, now=turn.now, actor=turn.person.email
     )
     turn.session.refresh(turn.person)
-    return turn.outcome(Status.recorded, t(locale, "conversation.command.lang_set"), home=home_of(turn))
+    return turn.outcome(
+        Status.recorded, t(locale, "conversation.command.lang_set"), home=home_of(turn)
+    )

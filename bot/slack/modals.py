@@ -105,14 +105,22 @@ def vo_answer_modal(
     blocks: list[Any] = [
         _intro(t(locale, "conversation.form.vo_intro", title=title, unit=unit)),
         ContextBlock(
-            elements=[MarkdownTextObject(text=f"*{t(locale, f'conversation.vo.answer.{answer.value}')}*")]
+            elements=[
+                MarkdownTextObject(text=f"*{t(locale, f'conversation.vo.answer.{answer.value}')}*")
+            ]
         ),
     ]
     if answer is not VoAnswer.not_yet:
         blocks.append(_date("involved_on", "conversation.form.involved_on", locale, today))
-    blocks.append(_text("comment", "conversation.form.comment", locale, optional=True, multiline=True))
+    blocks.append(
+        _text("comment", "conversation.form.comment", locale, optional=True, multiline=True)
+    )
     return _view(
-        VO_ANSWER, "conversation.form.vo_title", locale, blocks, {**metadata, "answer": answer.value}
+        VO_ANSWER,
+        "conversation.form.vo_title",
+        locale,
+        blocks,
+        {**metadata, "answer": answer.value},
     )
 
 
@@ -169,7 +177,8 @@ def action_item_modal(
         blocks.append(_intro(units[0][1]))
     areas = [
         Option(
-            value=area.value, text=PlainTextObject(text=t(locale, f"conversation.form.area_{area.value}"))
+            value=area.value,
+            text=PlainTextObject(text=t(locale, f"conversation.form.area_{area.value}")),
         )
         for area in (ActionArea.develop, ActionArea.preserve)
     ]
@@ -193,7 +202,9 @@ def pulse_modal(locale: str, *, questions: list[PulseQuestion], metadata: dict[s
         if question.scale == "1-5":
             choices = [(str(n), t(locale, f"conversation.pulse.scale.{n}")) for n in range(1, 6)]
         else:
-            choices = [(v, t(locale, f"conversation.pulse.choice.{v}")) for v in ("yes", "no", "unsure")]
+            choices = [
+                (v, t(locale, f"conversation.pulse.choice.{v}")) for v in ("yes", "no", "unsure")
+            ]
         blocks.append(
             InputBlock(
                 block_id=f"q:{question.id}",

@@ -133,7 +133,9 @@ def register(app: App, deps: TeamsDeps) -> None:
         data = ctx.activity.value.action.data or {}
         outcome = await _decide(_on_click, core, who, data if isinstance(data, dict) else {})
         if outcome is None:
-            return AdaptiveCardActionMessageResponse(value=t(who_locale(who), "conversation.access.stale"))
+            return AdaptiveCardActionMessageResponse(
+                value=t(who_locale(who), "conversation.access.stale")
+            )
         delivery = data.get("delivery_id") if isinstance(data, dict) else None
         if outcome.files and isinstance(delivery, int):
             await ctx.send(consent_card(outcome.files[0], {"delivery_id": delivery}))

@@ -47,7 +47,9 @@ def form_card(
     data = {"action": SUBMIT, "form": form.kind.value, "ref": form.ref.to_dict()}
     actions = [
         button(t(locale, "conversation.form.save"), data, style="positive", inputs="auto"),
-        button(t(locale, "conversation.form.cancel"), {"action": CANCEL, "ref": form.ref.to_dict()}),
+        button(
+            t(locale, "conversation.form.cancel"), {"action": CANCEL, "ref": form.ref.to_dict()}
+        ),
     ]
     return card(body, actions)
 
@@ -80,7 +82,10 @@ def _fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
     if kind is FormKind.task_done:
         return [
             intro,
-            ("done_on", date_input("done_on", "conversation.form.done_on", required=True, initial=today)),
+            (
+                "done_on",
+                date_input("done_on", "conversation.form.done_on", required=True, initial=today),
+            ),
             (
                 "archive_ref",
                 text_input(
@@ -95,7 +100,10 @@ def _fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
     if kind is FormKind.vo_answer:
         answer = form.ref.answer or VoAnswer.yes
         fields = [
-            ("intro", plain(t(locale, "conversation.form.vo_intro", title=form.title, unit=form.unit))),
+            (
+                "intro",
+                plain(t(locale, "conversation.form.vo_intro", title=form.title, unit=form.unit)),
+            ),
             ("answer", plain((t(locale, f"conversation.vo.answer.{answer.value}"), True))),
         ]
         if answer is not VoAnswer.not_yet:
@@ -119,10 +127,15 @@ def _fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
     if kind is FormKind.action_delayed:
         return [
             ("intro", plain((form.title, True))),
-            ("new_due", date_input("new_due", "conversation.form.new_due", required=True, initial=today)),
+            (
+                "new_due",
+                date_input("new_due", "conversation.form.new_due", required=True, initial=today),
+            ),
             (
                 "note",
-                text_input("note", "conversation.form.note", COMMENT_MAX, required=False, multi=True),
+                text_input(
+                    "note", "conversation.form.note", COMMENT_MAX, required=False, multi=True
+                ),
             ),
         ]
     if kind is FormKind.action_dropped:
@@ -161,11 +174,15 @@ def _item_fields(form: Form, values: dict[str, Any], date_input: Any, text_input
     fields += [
         (
             "title",
-            text_input("title", "conversation.form.item_what", TITLE_MAX, required=True, multi=True),
+            text_input(
+                "title", "conversation.form.item_what", TITLE_MAX, required=True, multi=True
+            ),
         ),
         (
             "owner",
-            text_input("owner", "conversation.form.item_owner", OWNER_MAX, required=False, multi=False),
+            text_input(
+                "owner", "conversation.form.item_owner", OWNER_MAX, required=False, multi=False
+            ),
         ),
         ("due_on", date_input("due_on", "conversation.form.item_due", required=False)),
         (
@@ -185,12 +202,16 @@ def _item_fields(form: Form, values: dict[str, Any], date_input: Any, text_input
 
 def _pulse_fields(form: Form, values: dict[str, Any]) -> list[tuple[str, Any]]:
     locale = form.locale
-    fields: list[tuple[str, Any]] = [("intro", words(t(locale, "conversation.pulse.intro"), subtle=True))]
+    fields: list[tuple[str, Any]] = [
+        ("intro", words(t(locale, "conversation.pulse.intro"), subtle=True))
+    ]
     for question in form.questions:
         if question.scale == "1-5":
             options = [(str(n), t(locale, f"conversation.pulse.scale.{n}")) for n in range(1, 6)]
         else:
-            options = [(v, t(locale, f"conversation.pulse.choice.{v}")) for v in ("yes", "no", "unsure")]
+            options = [
+                (v, t(locale, f"conversation.pulse.choice.{v}")) for v in ("yes", "no", "unsure")
+            ]
         field_id = f"q:{question.id}"
         choice = ChoiceSetInput(
             id=field_id,

@@ -105,7 +105,9 @@ def test_dropping_needs_a_reason_and_a_delay_needs_a_later_date(engine: Engine) 
 def test_only_leaders_register_actions_and_bad_fields_store_nothing(engine: Engine) -> None:
     with core_world(engine) as w:
         before = w.snapshot()
-        assert actions.new_item(w.core, w.who("employee")).reason == "conversation.action.none_to_lead"
+        assert (
+            actions.new_item(w.core, w.who("employee")).reason == "conversation.action.none_to_lead"
+        )
         ref = FormRef(unit_id="IFA")
         for who, fields, reason_or_field in (
             ("vo_a", {"title": "x"}, NOT_LEADER),
