@@ -1,6 +1,7 @@
 """Render a platform-neutral `Message` as an Adaptive Card (v1.5), with the SDK's typed builders.
 
-Layout: the headline (bold), the body (one TextBlock per paragraph), a subtle context
+Layout: the headline (bold), the body (one TextBlock per paragraph), a digest's parts (each
+unit's line and its own buttons, which carry that unit's delivery id), a subtle context
 line, an optional note (the "answered" state: ``render_card(message, note=…)`` draws the
 same card without buttons and with the note at the end), and one `Action.Execute` per
 `Button`.
@@ -21,7 +22,15 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from bot.messages import TEMPLATE_ID, Button, Message, TemplateKey, template_key, template_of
+from bot.messages import (
+    TEMPLATE_ID,
+    Button,
+    Message,
+    Section,
+    TemplateKey,
+    template_key,
+    template_of,
+)
 
 if TYPE_CHECKING:
     from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction
@@ -30,6 +39,7 @@ CARD_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 TEXT_MAX = 5000  # per TextBlock; Teams cards are limited to about 28 KB in all
 PARAGRAPHS_MAX = 20
+SECTIONS_MAX = 20  # a digest's parts, as in Slack
 TITLE_MAX = 100
 ELLIPSIS = "…"
 
@@ -87,22 +97,19 @@ def card_fallback_text(message: Message) -> str:
     return truncate(plain_text(message.fallback), TEXT_MAX)
 
 
-def button_data(message: Message, button: Button) -> dict[str, Any]:
-    """What a click on `button` sends back (``data`` of its Action.Execute)."""
-    return {
-        "action": button.action.value,
-        "delivery_id": message.delivery_id,
-        "value": button.value,
-    }
+def button_data(delivery_id: int | None, button: Button) -> dict[str, Any]:
+    """What a click on `button` sends back (``data`` of its Action.Execute): the delivery id
+    of the message, or of the digest part the button belongs to."""
+    return {"action": button.action.value, "delivery_id": delivery_id, "value": button.value}
 
 
-def _action(message: Message, button: Button) -> ExecuteAction:
+def _action(delivery_id: int | None, button: Button) -> ExecuteAction:
     from microsoft_teams.cards import ExecuteAction
 
     action = (
         ExecuteAction(title=truncate(button.label, TITLE_MAX))
         .with_verb(button.action.value)
-        .with_data(button_data(message, button))
+        .with_data(button_data(delivery_id, button))
     )
     style = _STYLE.get(button.style or "")
     if style is not None:
@@ -131,6 +138,8 @@ def render_card(message: Message, note: str | None = None) -> AdaptiveCard:
         paragraphs = [*paragraphs[: PARAGRAPHS_MAX - 1], " ".join(paragraphs[PARAGRAPHS_MAX - 1 :])]
     for paragraph in paragraphs:
         body.append(TextBlock(text=truncate(_markdown_with_bold(paragraph), TEXT_MAX), wrap=True))
+    for section in message.sections[:SECTIONS_MAX]:
+        body.extend(_section_elements(section, answered=note is not None))
     context = (message.context or "").strip()
     if context:
         body.append(
@@ -151,13 +160,30 @@ def render_card(message: Message, note: str | None = None) -> AdaptiveCard:
             )
         )
     elif message.buttons:
-        body.append(ActionSet(actions=[_action(message, button) for button in message.buttons]))
+        body.append(
+            ActionSet(actions=[_action(message.delivery_id, button) for button in message.buttons])
+        )
     return AdaptiveCard(
         version=CARD_VERSION,
         body=body,
         lang=message.locale,
         fallback_text=card_fallback_text(message),
     )
+
+
+def _section_elements(section: Section, *, answered: bool) -> list[CardElement]:
+    """A digest's part: its line, then (unless the whole card is answered) its buttons."""
+    from microsoft_teams.cards import ActionSet, TextBlock
+
+    found: list[CardElement] = [
+        TextBlock(
+            text=truncate(_markdown_with_bold(section.text), TEXT_MAX), wrap=True, separator=True
+        )
+    ]
+    if section.buttons and not answered:
+        actions = [_action(section.delivery_id, button) for button in section.buttons]
+        found.append(ActionSet(actions=actions))
+    return found
 
 
 def card_json(card: AdaptiveCard) -> dict[str, Any]:
@@ -174,6 +200,8 @@ def card_payload(message: Message, note: str | None = None) -> dict[str, Any]:
     distinct message and the delivery id is put into a copy of its JSON afterwards.
     """
     delivery = message.delivery_id
+    if message.sections:  # a digest: its parts' buttons carry their own delivery ids
+        return card_json(render_card(message, note))
     if delivery is None:
         return _copy(_template(message.model_dump_json(), note))
     key = template_key(message)

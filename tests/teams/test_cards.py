@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.messages import ActionId, Button, Message, MessageKind
+from bot.messages import ActionId, Button, Message, MessageKind, Section
 from bot.teams.cards import (
     CARD_VERSION,
     card_fallback_text,
@@ -148,3 +148,58 @@ def test_payload_equals_the_typed_card(kind: MessageKind) -> None:
     )
     assert card_payload(odd) == card_json(render_card(odd))
     assert card_payload(odd, note="x") == card_json(render_card(odd, note="x"))
+
+
+def _digest() -> Message:
+    def part(unit: str, delivery: int) -> Section:
+        buttons = [
+            Button(action=ActionId.vo_yes, label="Yes", value=str(delivery), style="primary"),
+            Button(action=ActionId.vo_not_yet, label="Not yet", value=str(delivery)),
+        ]
+        return Section(text=f"*{unit}*", buttons=buttons, delivery_id=delivery)
+
+    return Message(
+        kind=MessageKind.vo_question,
+        locale="en",
+        headline="Were you involved?",
+        body="This concerns 2 units.",
+        context="Phase 1",
+        sections=[part("Institutt A", 41), part("Institutt B", 42)],
+        delivery_id=41,
+    )
+
+
+def _clicks(card: dict[str, object]) -> list[tuple[str, object, object]]:
+    return [
+        (action["data"]["action"], action["data"]["delivery_id"], action["data"]["value"])
+        for element in card["body"]  # type: ignore[attr-defined]
+        if element.get("type") == "ActionSet"
+        for action in element["actions"]
+    ]
+
+
+def test_a_digest_shows_every_part_with_buttons_that_answer_for_that_part() -> None:
+    card = card_payload(_digest())
+    texts = [e["text"] for e in card["body"] if e.get("type") == "TextBlock"]
+    assert texts == [
+        "Were you involved?",
+        "This concerns 2 units.",
+        "**Institutt A**",
+        "**Institutt B**",
+        "Phase 1",
+    ]
+    assert _clicks(card) == [
+        ("vo_yes", 41, "41"),
+        ("vo_not_yet", 41, "41"),
+        ("vo_yes", 42, "42"),
+        ("vo_not_yet", 42, "42"),
+    ]
+    assert card == card_json(render_card(_digest()))
+
+
+def test_a_digest_part_without_buttons_and_the_answered_card_show_no_buttons() -> None:
+    digest = _digest()
+    settled = digest.sections[0].model_copy(update={"buttons": [], "text": "A\nRecorded"})
+    partly = digest.model_copy(update={"sections": [settled, digest.sections[1]]})
+    assert _clicks(card_payload(partly)) == [("vo_yes", 42, "42"), ("vo_not_yet", 42, "42")]
+    assert _clicks(card_payload(digest, note="Done")) == []
