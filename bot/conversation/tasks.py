@@ -12,6 +12,7 @@ from bot.access import coordinates, leads
 from bot.conversation import fields
 from bot.conversation.base import NOT_LEADER, STALE, Refusal, Turn, action
 from bot.conversation.home import home_of
+from bot.conversation.notes import done_note
 from bot.conversation.redraw import answered
 from bot.conversation.types import File, FormKind, FormRef, Outcome, Status
 from bot.i18n.catalog import format_day
@@ -125,11 +126,7 @@ def submit_done(turn: Turn, ref: FormRef, done_on: str | None, archive_ref: str 
         archive_ref=reference,
     )
     who = turn.session.get(Person, completion.done_by) if completion.done_by else turn.person
-    note = turn.text(
-        "conversation.done.marked",
-        who=who.name if who else turn.person.name,
-        date=format_day(completion.done_on, turn.locale),
-    )
+    note = done_note(turn, who.name if who else turn.person.name, completion.done_on)
     if completion.archive_ref:
         note += " " + turn.text("conversation.done.reference", ref=completion.archive_ref)
     return turn.outcome(

@@ -11,9 +11,9 @@ from bot.access import is_vo_for
 from bot.conversation import fields
 from bot.conversation.base import NOT_VO, STALE, Refusal, Turn, action
 from bot.conversation.home import home_of
+from bot.conversation.notes import vo_note
 from bot.conversation.redraw import answered
 from bot.conversation.types import FormKind, FormRef, Outcome, Status
-from bot.i18n.catalog import format_day
 from schedules.events import Nudge
 from schedules.plan import Milestone
 from schedules.timing import vo_deadline
@@ -89,11 +89,7 @@ def submit(turn: Turn, ref: FormRef, involved_on: str | None, comment: str | Non
         involved_on=day if answer is not VoAnswer.not_yet else None,
         comment=remark,
     )
-    note = turn.text(
-        "conversation.vo.recorded",
-        date=format_day(turn.today, turn.locale),
-        answer=turn.text(f"conversation.vo.answer.{answer.value}"),
-    )
+    note = vo_note(turn, turn.today, answer)
     if answer is VoAnswer.not_yet:
         _tell_leaders(turn, milestone, unit_id, delivery)
     return turn.outcome(

@@ -21,7 +21,14 @@ from storage.models import (
     VoConfirmation,
 )
 from tests.engine.harness import oslo
-from tests.slack_app.world import SlackWorld, choice, datepicker, slack_world, text_input
+from tests.slack_app.world import (
+    TWO_UNITS,
+    SlackWorld,
+    choice,
+    datepicker,
+    slack_world,
+    text_input,
+)
 
 
 def _completions(engine: Engine) -> list[TaskCompletion]:
@@ -58,6 +65,26 @@ def test_leader_marks_done_and_the_reminders_stop(engine: Engine) -> None:
         world.click("leader_a", "task_done", str(delivery.id), delivery)
         assert "Allerede markert som gjort av Anne Leder" in world.replies()[-1]["text"]
         assert len(_completions(engine)) == 1
+
+
+def test_done_on_one_unit_of_a_digest_keeps_the_other_units_buttons(engine: Engine) -> None:
+    with slack_world(engine, org=TWO_UNITS) as world:
+        world.deliver()
+        ifa = world.deliveries(unit_id="IFA", nudge="task_open")[0]
+        [ifb] = [
+            d
+            for d in world.deliveries(unit_id="IFB", nudge="task_open")
+            if d.person_id == ifa.person_id
+        ]
+        assert ifa.message_id == ifb.message_id  # one message for both departments
+        world.click("leader_a", "task_done", str(ifa.id), ifa)
+        done_on = {"done_on": datepicker(date(2024, 4, 22)), "archive_ref": text_input(None)}
+        assert world.submit("leader_a", world.opened_views()[-1], done_on).status == 200
+        update = world.api.calls_to("chat.update")[-1].params
+        assert update["ts"] == ifa.message_id
+        actions = [b for b in update["blocks"] if b["type"] == "actions"]
+        assert [b["block_id"] for b in actions] == [f"delivery:{ifb.id}"]
+        assert "Markert som gjort av Anne Leder" in str(update["blocks"])
 
 
 def test_a_done_date_in_the_future_is_refused_inline(engine: Engine) -> None:

@@ -44,6 +44,11 @@ IFA,Institutt A,FAK,3,ansatt1@example.org,Ola Ansatt,employee,nb,,U0ANSATT01
 IFA,Institutt A,FAK,3,ansatt2@example.org,Emma Employee,employee,en,,U0ANSATT02
 IFB,Institutt B,FAK,3,leder.b@example.org,Bjørn Leder,leader,en,,U0LEDERB01
 """
+# Vidar is the VO of both institutes, and Anne leads both: their nudges come as digests.
+TWO_UNITS = ORG + (
+    "IFB,Institutt B,FAK,3,vo.a@example.org,Vidar Verneombud,vo,en,,U0VOA00001\n"
+    "IFB,Institutt B,FAK,3,leder.a@example.org,Anne Leder,leader,nb,,U0LEDERA01\n"
+)
 USERS = {
     "koord": "U0KOORD001",
     "leader_a": "U0LEDERA01",
@@ -202,13 +207,13 @@ PULSE = """
 
 @contextmanager
 def slack_world(
-    engine: Engine, start: datetime | None = None, *, extra: str = ""
+    engine: Engine, start: datetime | None = None, *, extra: str = "", org: str = ORG
 ) -> Iterator[SlackWorld]:
     plan = make_plan(PLAN + extra)
     clock = FrozenClock(start or oslo(date(2024, 4, 22), 9))
     calendar = WorkCalendar()
     with FakeSlackAPI() as api:
-        for line in ORG.splitlines()[1:]:
+        for line in org.splitlines()[1:]:
             cells = line.split(",")
             api.add_user(cells[4], cells[9])
         settings = Settings(
@@ -217,7 +222,7 @@ def slack_world(
             SLACK_API_URL=api.url,
             _env_file=None,
         )
-        import_org(engine, ORG, clock=clock, actor="test")
+        import_org(engine, org, clock=clock, actor="test")
         app = build_app(
             settings, engine, plan, clock, calendar=calendar, process_before_response=True
         )

@@ -18,6 +18,7 @@ from storage.models import (
     VoConfirmation,
 )
 from tests.engine.harness import oslo
+from tests.slack_app.world import TWO_UNITS
 from tests.teams_app.world import TeamsWorld, teams_world
 
 
@@ -110,6 +111,26 @@ def test_vo_answers_each_way_and_not_yet_tells_the_leader(engine: Engine) -> Non
         assert not any("ikke involvert ennå" in text for text in world.texts_to("leader_a"))
         assert world.deliver() >= 1
         assert any("ikke involvert ennå" in text for text in world.texts_to("leader_a"))
+
+
+def test_a_vo_of_two_units_answers_one_and_keeps_the_others_buttons(engine: Engine) -> None:
+    with teams_world(engine, org=TWO_UNITS) as world:
+        world.deliver()
+        world.at(oslo(date(2024, 4, 29), 9)).deliver()
+        [digest] = [c for c in world.cards_to("vo_a") if "vo_yes" in str(c)]
+        both = {
+            a["data"]["delivery_id"] for a in _actions(digest) if a["data"]["action"] == "vo_yes"
+        }
+        assert len(both) == 2  # one card, a part with buttons per unit
+        form = _card(world.click("vo_a", _button(digest, "vo_yes")))
+        answered = _card(
+            world.click("vo_a", {**_button(form, "form_submit"), "involved_on": "2024-04-24"})
+        )
+        left = {
+            a["data"]["delivery_id"] for a in _actions(answered) if a["data"]["action"] == "vo_yes"
+        }
+        assert left == both - {_button(digest, "vo_yes")["delivery_id"]}
+        assert "Recorded on" in str(answered)
 
 
 def test_an_action_item_goes_through_its_states(engine: Engine) -> None:

@@ -195,12 +195,12 @@ def _teams_ids(engine: Engine) -> None:
 
 @contextmanager
 def teams_world(
-    engine: Engine, start: datetime | None = None, *, extra: str = ""
+    engine: Engine, start: datetime | None = None, *, extra: str = "", org: str = ORG
 ) -> Iterator[TeamsWorld]:
     plan = make_plan(PLAN + extra)
     clock = FrozenClock(start or oslo(date(2024, 4, 22), 9))
     calendar = WorkCalendar()
-    import_org(engine, ORG, clock=clock, actor="test")
+    import_org(engine, org, clock=clock, actor="test")
     _teams_ids(engine)
     members = {f"29:{aad}": {"aadObjectId": aad} for aad in AAD.values()}
     with FakeTeamsConnector(members=members) as fake:
