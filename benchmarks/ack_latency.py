@@ -45,10 +45,11 @@ from urllib.parse import urlencode
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select, text
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
 from sqlalchemy.engine import Engine
 
 from benchmarks.clicks import Prepared, burst
+from benchmarks.database import bench_database
 from benchmarks.fanout import RemoteFake
 from bot.slack.server import make_server, serve_http
 from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
@@ -210,30 +211,16 @@ def _ms(seconds: list[float]) -> tuple[float, float, float]:
 SCHEMA = "arkbot_bench_ack"
 
 
-def _database(postgres: str | None, folder: Path) -> str:
-    """A fresh SQLite file, or a fresh schema of the PostgreSQL database (dropped afterwards)."""
-    if not postgres:
-        return f"sqlite:///{folder / 'ack-latency.db'}"
-    _schema(postgres, create=True)
-    return postgres + ("&" if "?" in postgres else "?") + f"options=-csearch_path%3D{SCHEMA}"
-
-
-def _schema(postgres: str, *, create: bool) -> None:
-    engine = make_engine(postgres)
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        if create:
-            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    engine.dispose()
-
-
 def run(args: argparse.Namespace) -> None:
     factory = None if args.stand_in else find_factory(args.app)
     fake = RemoteFake({})  # both helper processes start before any thread of ours
     clicker = RemoteClicker()
     try:
-        with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
-            db_url = _database(args.postgres, Path(folder))
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            bench_database(args.postgres, Path(folder), "ack-latency.db", schema=SCHEMA) as db_url,
+            contextlib.ExitStack() as stack,
+        ):
             engine = make_engine(db_url)
             table: Table | None = None
             pids: list[int] = []
@@ -286,8 +273,6 @@ def run(args: argparse.Namespace) -> None:
             finally:
                 stack.close()
                 engine.dispose()
-                if args.postgres:
-                    _schema(args.postgres, create=False)
     finally:
         clicker.close()
         fake.close()

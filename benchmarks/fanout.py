@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import statistics
 import tempfile
@@ -24,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks.database import bench_database
 from benchmarks.orgs import slack_users, university_csv
 from bot.messages import Message
 from bot.pacing import TokenBucket
@@ -58,19 +60,6 @@ def _plan() -> Plan:
     plan, issues = check_plan_text(PLAN)
     assert plan is not None, issues
     return plan
-
-
-def _database(url: str | None, folder: Path, name: str) -> str:
-    if url:
-        from sqlalchemy import text
-
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS arkbot_bench CASCADE"))
-            connection.execute(text("CREATE SCHEMA arkbot_bench"))
-        engine.dispose()
-        return url + ("&" if "?" in url else "?") + "options=-csearch_path%3Darkbot_bench"
-    return f"sqlite:///{folder / name}"
 
 
 class RemoteFake:
@@ -202,10 +191,10 @@ def throughput(people: int, concurrency: int, url: str | None) -> float:
     users = slack_users(csv)
     fake = RemoteFake(users)
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
             bare_s, bare_cpu = bare_loop(fake.url, users, concurrency)
             fake.ask("reset")
-            db = _database(url, Path(folder), "throughput.db")
+            db = stack.enter_context(bench_database(url, Path(folder), "throughput.db"))
             planned_s, sent_s, engine_cpu, inserted, _ = engine_run(
                 db, fake.url, csv, concurrency, clock=FrozenClock(SEND_AT)
             )
@@ -262,8 +251,8 @@ def pacing(people: int, concurrency: int, url: str | None, per_minute: int = 600
     with (
         tempfile.TemporaryDirectory() as folder,
         FakeSlackAPI(users=users, rate_limit_per_minute=per_minute, time_fn=virtual.now) as api,
+        bench_database(url, Path(folder), "pacing.db") as db,
     ):
-        db = _database(url, Path(folder), "pacing.db")
         bucket = TokenBucket.per_minute(int(per_minute * 0.98), 10, time_fn=virtual.now)
 
         class Timed(SlackTransport):

@@ -30,8 +30,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from benchmarks.database import bench_database
 from benchmarks.fanout import PLAN, SEND_AT
 from benchmarks.orgs import slack_users, university_csv
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackAPI, _Reply
@@ -109,17 +110,6 @@ class _Fake:
         self._process.join(timeout=10)
 
 
-def _schema_url(url: str) -> str:
-    from storage.db import make_engine
-
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    engine.dispose()
-    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{SCHEMA}"
-
-
 def _prepare(db: str, csv: str, folder: Path) -> Path:
     from schedules.calendar import WorkCalendar
     from schedules.clock import FrozenClock
@@ -155,9 +145,11 @@ def run(people: int, url: str, kill: bool) -> None:
     users = slack_users(csv)
     fake = _Fake(users)
     try:
-        with tempfile.TemporaryDirectory() as folder_name:
+        with (
+            tempfile.TemporaryDirectory() as folder_name,
+            bench_database(url, Path(folder_name), "", schema=SCHEMA) as db,
+        ):
             folder = Path(folder_name)
-            db = _schema_url(url)
             plan_file = _prepare(db, csv, folder)
             root = Path(__file__).resolve().parent.parent
             env = {

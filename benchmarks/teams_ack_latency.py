@@ -30,8 +30,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.ack_latency import _database, _ms, _schema, cpu_seconds, settle
+from benchmarks.ack_latency import SCHEMA, _ms, cpu_seconds, settle
 from benchmarks.clicks import Prepared, burst
+from benchmarks.database import bench_database
 from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from storage.db import make_engine, upgrade
 from tests.engine.harness import oslo
@@ -94,8 +95,10 @@ def run(args: argparse.Namespace) -> None:
     clicker = context.Process(target=_clicker, args=(child,), daemon=True)
     clicker.start()
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            db_url = _database(args.postgres, Path(folder))
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            bench_database(args.postgres, Path(folder), "teams-ack.db", schema=SCHEMA) as db_url,
+        ):
             engine = make_engine(db_url)
             upgrade(engine)
             try:
@@ -151,8 +154,6 @@ def run(args: argparse.Namespace) -> None:
                         )
             finally:
                 engine.dispose()
-                if args.postgres:
-                    _schema(args.postgres, create=False)
     finally:
         parent.send(None)
         clicker.join(timeout=10)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import tempfile
 import time
@@ -24,7 +25,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fanout import SEND_AT, VirtualTime, _database, _plan, repeated
+from benchmarks.database import bench_database
+from benchmarks.fanout import SEND_AT, VirtualTime, _plan, repeated
 from benchmarks.orgs import university_csv
 from bot.config import Settings
 from bot.pacing import TokenBucket
@@ -198,10 +200,10 @@ def throughput(people: int, concurrency: int, url: str | None) -> float:
     members = list(ids.values())
     fake = RemoteFake(members)
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
             bare_s, bare_cpu = bare_loop(fake.url, fake.token, members, concurrency)
             fake.ask("reset")
-            db = _database(url, Path(folder), "teams-throughput.db")
+            db = stack.enter_context(bench_database(url, Path(folder), "teams-throughput.db"))
             sent_s, engine_cpu, inserted = engine_run(
                 db, fake.url, fake.token, csv, ids, concurrency, clock=FrozenClock(SEND_AT)
             )
@@ -233,11 +235,11 @@ def pacing(people: int, concurrency: int, url: str | None) -> None:
         FakeTeamsConnector(
             tenant_rate_per_second=TEAMS_RATE, conversation_rate_per_second=7, time_fn=virtual.now
         ) as fake,
+        bench_database(url, Path(folder), "teams-pacing.db") as db,
     ):
         for member in ids.values():
             fake.add_conversation(fake.conversation_id_for(member), DEFAULT_TENANT)
         token = fake.token_provider()
-        db = _database(url, Path(folder), "teams-pacing.db")
         # as bot.runtime.bucket_from(settings, "teams"): rate - 2 a second, burst 2
         bucket = TokenBucket(TEAMS_RATE - 2, 2, time_fn=virtual.now)
 
