@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.access import may_manage_actions
 from bot.conversation import fields
 from bot.conversation.base import NOT_LEADER, STALE, Refusal, Turn, action
-from bot.conversation.home import home_of
+from bot.conversation.home import home_of, stale_home
 from bot.conversation.redraw import answered
 from bot.conversation.types import Form, FormKind, FormRef, Outcome, Status
 from schedules.events import Nudge
@@ -131,7 +131,7 @@ def new_item(turn: Turn, unit_id: str | None = None) -> Outcome:
     if unit_id is not None:
         units = [unit for unit in units if unit[0] == unit_id]
         if not units:
-            raise Refusal(NOT_LEADER, reply=False, unit=turn.unit_name(unit_id))
+            return stale_home(turn, NOT_LEADER)
     if not units:
         raise Refusal("conversation.action.none_to_lead")
     ref = FormRef(unit_id=units[0][0]) if len(units) == 1 else FormRef()

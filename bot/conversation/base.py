@@ -132,14 +132,12 @@ class Turn:
 
 
 class Refusal(Exception):
-    """No: `reason` is a catalogue key, `params` fill its text. `reply=False` refuses
-    without a word (a click on the home view that no longer makes sense)."""
+    """No: `reason` is a catalogue key, `params` fill its text."""
 
-    def __init__(self, reason: str, *, reply: bool = True, **params: object) -> None:
+    def __init__(self, reason: str, **params: object) -> None:
         super().__init__(reason)
         self.reason = reason
         self.params = params
-        self.reply = reply
 
 
 class _Rollback(Exception):
@@ -198,5 +196,5 @@ def _no(no: Refusal | FieldError, locale: str) -> Outcome:
         status=Status.refused,
         locale=locale,
         reason=no.reason,
-        reply=t(locale, no.reason, **no.params) if no.reply else None,
+        reply=t(locale, no.reason, **no.params),
     )

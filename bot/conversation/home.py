@@ -8,6 +8,7 @@ from datetime import date
 
 from bot.access import roles_of
 from bot.conversation.base import Turn
+from bot.conversation.types import Outcome, Status
 from bot.i18n.catalog import t
 from bot.overview import PersonHome, person_home
 from bot.pulse_aggregation import READERS, QuestionResult, aggregate, visible_to
@@ -40,6 +41,13 @@ class HomeView:
     @property
     def locale(self) -> str:
         return self.person.locale
+
+
+def stale_home(turn: Turn, reason: str) -> Outcome:
+    """No to a home-view button that no longer applies to the asker (they left the unit):
+    no words, as there is no message to answer in, but the home view as it is now, which no
+    longer has that button."""
+    return turn.outcome(Status.refused, reason=reason, home=home_of(turn))
 
 
 def home_of(turn: Turn) -> HomeView:

@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.access import coordinates, leads
 from bot.conversation import fields
 from bot.conversation.base import NOT_LEADER, STALE, Refusal, Turn, action
-from bot.conversation.home import home_of
+from bot.conversation.home import home_of, stale_home
 from bot.conversation.notes import done_note
 from bot.conversation.redraw import answered
 from bot.conversation.types import File, FormKind, FormRef, Outcome, Status
@@ -89,7 +89,7 @@ def done_clicked(turn: Turn, delivery_id: int | None) -> Outcome:
 def done_from_home(turn: Turn, unit_id: str, milestone_id: str) -> Outcome:
     """Done on the home view, where there is no message: only the unit's leader."""
     if not leads(turn.session, turn.person_id, unit_id):
-        raise Refusal(NOT_LEADER, reply=False, unit=turn.unit_name(unit_id))
+        return stale_home(turn, NOT_LEADER)
     milestone = _task_milestone(turn, milestone_id)
     done = _completion(turn, milestone.id, unit_id)
     if done is not None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.access import is_vo_for
 from bot.conversation import fields
 from bot.conversation.base import NOT_VO, STALE, Refusal, Turn, action
-from bot.conversation.home import home_of
+from bot.conversation.home import home_of, stale_home
 from bot.conversation.notes import vo_note
 from bot.conversation.redraw import answered
 from bot.conversation.types import FormKind, FormRef, Outcome, Status
@@ -37,9 +37,9 @@ def _question(turn: Turn, delivery_id: int | None) -> Delivery:
     return delivery
 
 
-def _require_vo(turn: Turn, unit_id: str, *, reply: bool = True) -> None:
+def _require_vo(turn: Turn, unit_id: str) -> None:
     if not is_vo_for(turn.session, turn.person_id, unit_id):
-        raise Refusal(NOT_VO, reply=reply, unit=turn.unit_name(unit_id))
+        raise Refusal(NOT_VO, unit=turn.unit_name(unit_id))
 
 
 @action
@@ -56,7 +56,8 @@ def clicked(turn: Turn, delivery_id: int | None, answer: VoAnswer) -> Outcome:
 
 @action
 def from_home(turn: Turn, unit_id: str, milestone_id: str, answer: VoAnswer) -> Outcome:
-    _require_vo(turn, unit_id, reply=False)
+    if not is_vo_for(turn.session, turn.person_id, unit_id):
+        return stale_home(turn, NOT_VO)
     milestone = _meeting_point(turn, milestone_id)
     ref = FormRef(unit_id=unit_id, milestone_id=milestone.id, answer=answer)
     return turn.milestone_form(FormKind.vo_answer, milestone, unit_id, ref)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.conversation import FormKind, FormRef, Status, tasks, vo
+from bot.conversation import FormKind, FormRef, Status, actions, tasks, vo
 from bot.conversation.base import NOT_ADDRESSEE, NOT_LEADER, NOT_VO, STALE, UNKNOWN_USER
 from storage.models import (
     DeliveryStatus,
@@ -257,3 +257,29 @@ def test_a_queued_notice_survives_its_milestone_being_moved(engine: Engine) -> N
         assert notice.status is DeliveryStatus.pending
         w.deliver()
         assert w.one(nudge="vo_not_yet").status is DeliveryStatus.sent
+
+
+def test_a_home_button_that_no_longer_applies_answers_with_the_current_home(
+    engine: Engine,
+) -> None:
+    """Anne left her unit (and Vidar his) while their home views still showed its buttons: the
+    click is refused without words, changes nothing, and brings the home as it is now."""
+    with core_world(engine) as w:
+        w.deliver()
+        with engine.begin() as connection:
+            connection.execute(update(table_of(Membership)).values(active=False))
+        before = w.snapshot()
+        for outcome, reason in (
+            (tasks.done_from_home(w.core, w.who("leader_a"), "IFA", "form"), NOT_LEADER),
+            (actions.new_item(w.core, w.who("leader_a"), "IFA"), NOT_LEADER),
+            (vo.from_home(w.core, w.who("vo_a"), "IFA", "vo-point", VoAnswer.yes), NOT_VO),
+        ):
+            assert (outcome.status, outcome.reason, outcome.reply) == (
+                Status.refused,
+                reason,
+                None,
+            )
+            assert outcome.home is not None
+            assert outcome.home.person.due == []
+            assert outcome.home.person.vo_open == []
+        assert w.snapshot() == before

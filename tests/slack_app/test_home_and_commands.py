@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from storage.models import Person
+from storage.models import Membership, Person, table_of
 from tests.engine.harness import oslo
 from tests.slack_app.world import USERS, slack_world
 
@@ -30,6 +31,19 @@ def test_app_home_for_a_leader_a_vo_an_employee_and_a_coordinator(engine: Engine
         assert "Institutt B" in coordinator
         stranger = str(world.published("stranger")[-1]["blocks"])
         assert "ikke i arkbot-katalogen" in stranger or "not in arkbot" in stranger
+
+
+def test_a_stale_home_button_republishes_the_home_without_it(engine: Engine) -> None:
+    with slack_world(engine, oslo(date(2024, 4, 29), 9)) as world:
+        world.deliver()
+        assert world.client.app_home_opened(USERS["leader_a"]).status == 200
+        assert "home_task_done" in str(world.published("leader_a")[-1]["blocks"])
+        with engine.begin() as connection:  # Anne leaves her unit
+            connection.execute(update(table_of(Membership)).values(active=False))
+        replies = len(world.replies())
+        assert world.click("leader_a", "home_task_done", "IFA|form").status == 200
+        assert "home_task_done" not in str(world.published("leader_a")[-1]["blocks"])
+        assert len(world.replies()) == replies  # no words: the home is the answer
 
 
 def test_ark_help_status_plan(engine: Engine) -> None:

@@ -7,15 +7,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from storage.models import (
     ActionItem,
     ActionState,
+    Membership,
     TaskCompletion,
     TeamsConversation,
     VoConfirmation,
+    table_of,
 )
 from tests.engine.harness import oslo
 from tests.slack_app.world import TWO_UNITS
@@ -155,6 +158,23 @@ def test_an_action_item_goes_through_its_states(engine: Engine) -> None:
         assert not any("Dere sa, vi gjorde" in text for text in world.texts_to("employee"))
         assert world.deliver() >= 1
         assert any("Dere sa, vi gjorde" in text for text in world.texts_to("employee"))
+
+
+def test_the_home_cards_buttons_work_and_a_stale_one_brings_the_current_home(
+    engine: Engine,
+) -> None:
+    with teams_world(engine) as world:
+        assert world.say("leader_a", "status").status == 200
+        home = world.cards_to("leader_a")[-1]
+        done = _button(home, "home_task_done")
+        form = _card(world.click("leader_a", done))
+        assert "form_submit" in str(form)  # the Done form for that unit
+        # Anne leaves the unit while her old home card still shows the button.
+        with engine.begin() as connection:
+            connection.execute(update(table_of(Membership)).values(active=False))
+        answer = _card(world.click("leader_a", done))
+        assert "home_task_done" not in str(answer)  # the home as it is now, not a "✓"
+        assert _rows(engine, TaskCompletion) == []
 
 
 def test_someone_elses_card_and_strangers_change_nothing(engine: Engine) -> None:
