@@ -53,6 +53,17 @@ def _view(
     )
 
 
+def refusal_view(locale: str, text: str) -> View:
+    """What a submitted modal turns into when the core says no (the person left the unit, the
+    message is no longer current): the reason, and nothing saved."""
+    return View(
+        type="modal",
+        title=PlainTextObject(text=truncate(t(locale, "conversation.form.not_saved"), 24)),
+        close=PlainTextObject(text=t(locale, "conversation.form.close")),
+        blocks=[_intro(text)],
+    )
+
+
 def _date(
     block_id: str, label_key: str, locale: str, initial: date | None, optional: bool = False
 ) -> InputBlock:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -16,9 +17,11 @@ from storage.models import (
     ActionState,
     AuditEntry,
     Delivery,
+    Membership,
     TaskCompletion,
     VoAnswer,
     VoConfirmation,
+    table_of,
 )
 from tests.engine.harness import oslo
 from tests.slack_app.world import (
@@ -85,6 +88,24 @@ def test_done_on_one_unit_of_a_digest_keeps_the_other_units_buttons(engine: Engi
         actions = [b for b in update["blocks"] if b["type"] == "actions"]
         assert [b["block_id"] for b in actions] == [f"delivery:{ifb.id}"]
         assert "Markert som gjort av Anne Leder" in str(update["blocks"])
+
+
+def test_a_refused_submission_says_why_instead_of_closing_the_modal(engine: Engine) -> None:
+    with slack_world(engine) as world:
+        world.deliver()
+        delivery = world.deliveries(unit_id="IFA", nudge="task_open")[0]
+        world.click("leader_a", "task_done", str(delivery.id), delivery)
+        modal = world.opened_views()[-1]
+        with engine.begin() as connection:  # Anne leaves her unit while the modal is open
+            connection.execute(update(table_of(Membership)).values(active=False))
+        answer = world.submit("leader_a", modal, {"done_on": datepicker(date(2024, 4, 22))})
+        assert answer.status == 200
+        body = answer.json()
+        assert body["response_action"] == "update"
+        assert body["view"]["title"]["text"] == "Ikke lagret"
+        assert "Bare leder for Institutt A kan gjøre dette." in str(body["view"]["blocks"])
+        assert _completions(engine) == []
+        assert world.api.calls_to("chat.update") == []
 
 
 def test_a_done_date_in_the_future_is_refused_inline(engine: Engine) -> None:

@@ -82,6 +82,11 @@ def register(app: App, deps: Deps) -> None:
         if outcome.status is Status.invalid:
             ack(response_action="errors", errors=outcome.errors)
             return
+        if outcome.status is Status.refused and outcome.reply:
+            # Closing the modal would look like success: it says why nothing was saved.
+            view = modals.refusal_view(outcome.locale, outcome.reply)
+            ack(response_action="update", view=view.to_dict())
+            return
         ack()
         deps.after_ack(lambda: show(deps, outcome, client, user_id=who.user_id, reply=False))
 
