@@ -344,11 +344,13 @@ class Sender:
         if self._async is not None:
             self._async.prepare([recipient for _, recipient, _ in bundles])
             loop = self._async.event_loop
-            futures = [
-                asyncio.run_coroutine_threadsafe(self._send_all_async(share), loop)
-                for share in shares
-            ]
+            # Known to close() before the loop can start them: handed over first, a share could
+            # be on the wire while close() still saw nothing to wait for.
             with self._lock:
+                futures = [
+                    asyncio.run_coroutine_threadsafe(self._send_all_async(share), loop)
+                    for share in shares
+                ]
                 self._on_loop.update(futures)
             for future in futures:
                 future.add_done_callback(self._left_loop)
