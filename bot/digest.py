@@ -9,7 +9,10 @@ claimed, hands them to `bundle`, which merges the rows of one person that belong
   for the window's start on their day, so a coordinator gets at most one a day;
 * the same nudge of the same milestone for several units (a VO of two units, a leader of
   two): one message naming every unit, with each unit's buttons in its own part (their
-  values are that unit's delivery id, as in a single message).
+  values are that unit's delivery id, as in a single message). More units than
+  `SECTIONS_MAX` go as several such messages, in the order of the units' names, because a
+  Slack message holds 50 blocks and a Teams card has a size limit: every unit keeps its
+  buttons.
 
 A merged message is sent once; all its rows get the same outcome (channel and message id).
 The frequency cap counts a digest as one nudge (`group_key` is what it counts by).
@@ -26,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from bot.compose import hint_month, seed_date
 from bot.i18n.catalog import format_day, t
-from bot.messages import Message, Section
+from bot.messages import SECTIONS_MAX, Message, Section
 from bot.transports.base import Recipient
 from schedules.events import Nudge
 from schedules.plan import Milestone, Plan
@@ -99,9 +102,24 @@ def bundle(
         elif nudge == Nudge.date_request.value:
             message = date_request_digest(rows, messages, plan)
         else:
-            message = unit_digest(rows, messages, plan, unit_names)
+            for part in _by_unit_name(members, unit_names):
+                part_rows = [job[0] for job in part]
+                if len(part) == 1:
+                    bundled.append((part_rows, recipient, part[0][2]))
+                    continue
+                message = unit_digest(part_rows, [job[2] for job in part], plan, unit_names)
+                bundled.append((part_rows, recipient, message))
+            continue
         bundled.append((rows, recipient, message))
     return bundled
+
+
+def _by_unit_name(
+    members: Sequence[tuple[Claimed, Recipient, Message]], unit_names: Mapping[str, str]
+) -> list[list[tuple[Claimed, Recipient, Message]]]:
+    """The jobs of one unit digest in messages of at most `SECTIONS_MAX` parts."""
+    ordered = sorted(members, key=lambda job: _unit_name(job[0], unit_names).casefold())
+    return [list(ordered[i : i + SECTIONS_MAX]) for i in range(0, len(ordered), SECTIONS_MAX)]
 
 
 def unit_digest(

@@ -48,6 +48,11 @@ class Button(BaseModel):
     style: Literal["primary", "danger"] | None = None
 
 
+# The parts one digest message holds (two Slack blocks each, with room for the headline
+# and body; a Teams card has a size limit): `bot.digest` sends more as several messages.
+SECTIONS_MAX = 20
+
+
 class Section(BaseModel):
     """One part of a digest: a unit's line and the buttons that answer for that unit.
 

@@ -35,6 +35,7 @@ from slack_sdk.models.blocks import (
 
 from bot.escape import slack_mrkdwn
 from bot.messages import (
+    SECTIONS_MAX,
     TEMPLATE_ID,
     ActionId,
     Button,
@@ -52,7 +53,6 @@ BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
 ACTIONS_PER_BLOCK = 25
 BODY_SECTIONS_MAX = 40  # Slack allows 50 blocks per message; leave room for the rest
-SECTIONS_MAX = 20  # a digest's parts (two blocks each) when the body is short
 FALLBACK_TEXT_MAX = 4000  # Slack truncates `text` at 40,000; a notification shows far less
 ELLIPSIS = "…"
 DELIVERY_PREFIX = "delivery"

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot.messages import (
+    SECTIONS_MAX,
     TEMPLATE_ID,
     Button,
     Message,
@@ -39,7 +40,6 @@ CARD_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 TEXT_MAX = 5000  # per TextBlock; Teams cards are limited to about 28 KB in all
 PARAGRAPHS_MAX = 20
-SECTIONS_MAX = 20  # a digest's parts, as in Slack
 TITLE_MAX = 100
 ELLIPSIS = "…"
 

@@ -86,6 +86,31 @@ def test_the_cap_counts_a_digest_as_one_nudge(sqlite_engine: Engine) -> None:
     assert [m.headline for m in world.sent_to("vo@example.org")][1:] == ["Nyhet"]
 
 
+def test_more_units_than_a_message_holds_go_as_several_messages(engine: Engine) -> None:
+    units = 25
+    org = FIVE_UNITS.split("I1,")[0] + "".join(
+        f"I{n:02},Institutt {n:02},FAK,3,vo@example.org,Vera VO,vo,nb,\n"
+        for n in range(1, units + 1)
+    )
+    world = build_world(engine, make_plan(PLAN), oslo(date(2024, 5, 6)), org_csv=org)
+    world.run_days(date(2024, 5, 6), date(2024, 5, 6))
+    first, second = world.sent_to("vo@example.org")
+    # In the order of the units' names; every unit has its part (its row) in one of them.
+    assert [s.text for s in first.sections] == [f"*Institutt {n:02}*" for n in range(1, 21)]
+    assert [s.text for s in second.sections] == [f"*Institutt {n:02}*" for n in range(21, 26)]
+    assert first.body.startswith("Det samme gjelder 20 enheter.")
+    assert second.body.startswith("Det samme gjelder 5 enheter.")
+    assert all(len(render_blocks(message)) <= 50 for message in (first, second))
+    agenda = [d for d in world.deliveries() if d.milestone_id == "agenda"]
+    assert {d.status for d in agenda} == {DeliveryStatus.sent}
+    by_message: dict[str | None, set[int]] = {}
+    for row in agenda:
+        by_message.setdefault(row.message_id, set()).add(row.id or 0)
+    parts = {s.delivery_id for m in (first, second) for s in m.sections}
+    assert sorted(len(ids) for ids in by_message.values()) == [5, 20]
+    assert parts == {row.id for row in agenda}
+
+
 def _digest() -> Message:
     return Message(
         kind=MessageKind.vo_question,
