@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.deliveries import dedupe_key, insert_new_in
 from storage.models import (
@@ -216,6 +216,7 @@ def _cancel(
 LOCALES = ("nb", "en")
 DEFAULT_TIMEZONE = "Europe/Oslo"
 _SNOOZE = ":snooze:"
+_GOING = (DeliveryStatus.pending.value, DeliveryStatus.sending.value, DeliveryStatus.sent.value)
 _OCCURRENCE_LIMIT = 64
 
 
@@ -281,6 +282,29 @@ def snooze_delivery(
         return None
     audit(session, now, actor, "delivery.snooze", f"delivery/{delivery_id}", until.isoformat())
     return new[0]
+
+
+def snoozed_until(
+    session: Session, *, person_id: int, nudge: str, milestone_id: str, unit_ids: list[str]
+) -> dict[str, datetime]:
+    """When each unit's snoozed copy of a nudge to the person is (or was) due, by unit.
+
+    Copies that will not go (cancelled, expired, failed) do not count.
+    """
+    found: dict[str, datetime] = {}
+    for unit_id, due_at in session.exec(
+        select(Delivery.unit_id, Delivery.next_attempt_at).where(
+            Delivery.person_id == person_id,
+            Delivery.nudge == nudge,
+            Delivery.milestone_id == milestone_id,
+            col(Delivery.unit_id).in_(unit_ids),
+            col(Delivery.occurrence).contains(_SNOOZE),
+            col(Delivery.status).in_(_GOING),
+        )
+    ):
+        if unit_id is not None:
+            found[unit_id] = max(due_at, found.get(unit_id, due_at))
+    return found
 
 
 def _person(session: Session, person_id: int) -> Person:

@@ -1,5 +1,5 @@
 """The line an answered message shows in place of its buttons: one wording for the click
-itself and for a digest part answered earlier."""
+itself and for a digest part answered (or snoozed) earlier."""
 
 from __future__ import annotations
 
@@ -20,3 +20,7 @@ def vo_note(turn: Turn, answered_on: date, answer: VoAnswer) -> str:
         date=format_day(answered_on, turn.locale),
         answer=turn.text(f"conversation.vo.answer.{answer.value}"),
     )
+
+
+def snooze_note(turn: Turn, day: date) -> str:
+    return turn.text("conversation.snooze.set", date=format_day(day, turn.locale))

@@ -1,8 +1,9 @@
 """The answered state of a message the bot sent: the same message, no buttons, what happened.
 
 A digest (one message for several units, `bot.digest.unit_digest`) is redrawn whole: the
-part clicked shows what happened, the parts already settled (the task marked done, the VO's
-answer recorded) show that, and the parts still open keep their buttons.
+part clicked shows what happened, the parts already settled (the task marked done or put off
+until tomorrow, the VO's answer recorded) show that, and the parts still open keep their
+buttons.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlmodel import col, select
 
 from bot.compose import Composer, Subject
 from bot.conversation.base import Turn
-from bot.conversation.notes import done_note, vo_note
+from bot.conversation.notes import done_note, snooze_note, vo_note
 from bot.conversation.types import Redraw
 from bot.digest import PER_MILESTONE, unit_digest
 from bot.messages import Message
@@ -21,6 +22,7 @@ from schedules.events import Nudge
 from schedules.plan import Milestone
 from storage.deliveries import Claimed
 from storage.models import ActionItem, Delivery, Person, TaskCompletion, Unit, VoConfirmation
+from storage.records import snoozed_until
 
 _TASKS = frozenset({Nudge.task_open.value, Nudge.reminder.value})
 
@@ -110,11 +112,22 @@ def _digest(
 
 
 def _settled(turn: Turn, milestone: Milestone, parts: Sequence[Delivery]) -> dict[int, str]:
-    """What settled each part already, by delivery id: a task done, a VO's answer."""
+    """What settled each part already, by delivery id: a task done (or put off until
+    tomorrow), a VO's answer."""
     by_unit = {part.unit_id: part.id for part in parts if part.unit_id and part.id is not None}
     notes: dict[int, str] = {}
     nudge = parts[0].nudge
     if nudge in _TASKS:
+        snoozed = snoozed_until(
+            turn.session,
+            person_id=turn.person_id,
+            nudge=nudge,
+            milestone_id=milestone.id,
+            unit_ids=list(by_unit),
+        )
+        for unit_id, due_at in snoozed.items():
+            day = turn.core.calendar.local_date(due_at, turn.person.timezone)
+            notes[by_unit[unit_id]] = snooze_note(turn, day)
         for done in turn.session.exec(
             select(TaskCompletion).where(
                 col(TaskCompletion.cycle_id) == turn.plan.id,

@@ -12,7 +12,7 @@ from bot.access import coordinates, leads
 from bot.conversation import fields
 from bot.conversation.base import NOT_LEADER, STALE, Refusal, Turn, action
 from bot.conversation.home import home_of, stale_home
-from bot.conversation.notes import done_note
+from bot.conversation.notes import done_note, snooze_note
 from bot.conversation.redraw import answered
 from bot.conversation.types import File, FormKind, FormRef, Outcome, Status
 from bot.i18n.catalog import format_day
@@ -152,7 +152,7 @@ def snooze(turn: Turn, delivery_id: int | None) -> Outcome:
         now=turn.now,
         actor=turn.person.email,
     )
-    note = turn.text("conversation.snooze.set", date=format_day(tomorrow, turn.locale))
+    note = snooze_note(turn, tomorrow)
     return turn.outcome(Status.recorded, note, redraw=answered(turn, delivery, note))
 
 

@@ -89,3 +89,23 @@ def test_marking_one_unit_done_in_a_leaders_digest_keeps_the_other_units_buttons
         parts = sorted(_parts(redraw.message).values(), key=len)
         assert parts[0][0].startswith("✅")
         assert parts[1][:2] == ["task_done", "task_snooze"]
+
+
+def test_a_part_put_off_until_tomorrow_stays_put_off_when_another_part_is_answered(
+    engine: Engine,
+) -> None:
+    with core_world(engine, org=TWO_UNITS) as w:
+        w.deliver()
+        ifa = w.one(nudge="task_open", unit_id="IFA")
+        ifb = w.one(nudge="task_open", unit_id="IFB", person_id=ifa.person_id)
+        [snoozed] = tasks.snooze(w.core, w.who("leader_a"), ifb.id).redraw
+        after_snooze = _parts(snoozed.message)
+        form = tasks.done_clicked(w.core, w.who("leader_a"), ifa.id).form
+        assert form is not None
+        [redraw] = tasks.submit_done(w.core, w.who("leader_a"), form.ref, "2024-04-22", None).redraw
+        after_done = _parts(redraw.message)
+        (unit_b,) = [unit for unit, last in after_snooze.items() if last[0].startswith("⏰")]
+        (unit_a,) = set(after_done) - {unit_b}
+        # The snoozed part keeps the words of its own click, not its buttons.
+        assert after_done[unit_b] == after_snooze[unit_b]
+        assert after_done[unit_a][0].startswith("✅")
