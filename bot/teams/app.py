@@ -94,7 +94,7 @@ def conversation_of(activity: Any) -> install.Conversation:
 
 
 async def _decide(fn: Callable[..., T], *args: Any) -> T:
-    """The core works with the database: never on the event loop itself."""
+    """Work that may take a while (a command, a report, an install): off the event loop."""
     return await asyncio.to_thread(fn, *args)
 
 
@@ -131,7 +131,11 @@ def register(app: App, deps: TeamsDeps) -> None:
     async def clicked(ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> Any:
         who = identity_of(ctx.activity)
         data = ctx.activity.value.action.data or {}
-        outcome = await _decide(_on_click, core, who, data if isinstance(data, dict) else {})
+        # On the loop's own thread: a click is a short transaction and Teams waits for its
+        # answer; under 50 clicks at once, handing it to a worker thread and back doubled the
+        # p99 (docs/performance.md §4). While a click waits for a database lock, the other
+        # activities of this process wait with it.
+        outcome = _on_click(core, who, data if isinstance(data, dict) else {})
         if outcome is None:
             return AdaptiveCardActionMessageResponse(
                 value=t(who_locale(who), "conversation.access.stale")
