@@ -22,6 +22,7 @@ from sqlmodel import Session
 from bot.conversation.fields import FieldError
 from bot.conversation.identity import Resolver, resolve_person
 from bot.conversation.types import Form, FormKind, FormRef, Identity, Outcome, Status
+from bot.conversation.workspace_checks import RecentChecks
 from bot.i18n.catalog import normalise_locale, t
 from schedules.calendar import WorkCalendar
 from schedules.clock import Clock
@@ -54,6 +55,8 @@ class Core:
     # from another one is refused. A callable, because a platform may learn it late.
     workspaces: Callable[[str], str | None] = field(default=lambda _platform: None)
     resolvers: dict[str, Resolver] = field(default_factory=dict)
+    # Shared by the copies `dataclasses.replace` makes of this core (the same object).
+    workspace_checks: RecentChecks = field(default_factory=RecentChecks)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -11,14 +11,20 @@ from storage.workspaces import mark_workspace, reactivate_workspace, slack_user_
 
 def workspace_removed(core: Core, team_id: str | None, state: WorkspaceState) -> bool:
     """The app was uninstalled or its token revoked: nothing more is sent there."""
+    core.workspace_checks.forget()
     with session_scope(core.engine) as session:
         return mark_workspace(session, state, now=core.now(), team_id=team_id)
 
 
 def workspace_seen(core: Core, team_id: str | None) -> bool:
     """A signed request from the workspace: it has the app again, so sending resumes."""
+    key = team_id or ""
+    if not core.workspace_checks.due(key):
+        return False
     with session_scope(core.engine) as session:
-        return reactivate_workspace(session, now=core.now(), team_id=team_id)
+        changed = reactivate_workspace(session, now=core.now(), team_id=team_id)
+    core.workspace_checks.checked(key)
+    return changed
 
 
 def slack_user_left(core: Core, slack_user_id: str) -> int | None:
