@@ -7,6 +7,7 @@ first record).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -284,26 +285,43 @@ def snooze_delivery(
     return new[0]
 
 
-def snoozed_until(
-    session: Session, *, person_id: int, nudge: str, milestone_id: str, unit_ids: list[str]
-) -> dict[str, datetime]:
-    """When each unit's snoozed copy of a nudge to the person is (or was) due, by unit.
+def snoozed_until(session: Session, parts: Sequence[Delivery]) -> dict[int, datetime]:
+    """When the "Remind me tomorrow" copy of each part is (or was) due, by the part's id.
 
-    Copies that will not go (cancelled, expired, failed) do not count.
+    `parts` are deliveries sent to one person as one message. A copy is the part's own: the
+    same nudge, milestone, unit and occurrence (less any snooze suffix), made after the part
+    was sent (an older copy is an earlier snooze of another message). Copies that will not
+    go (cancelled, expired, failed) do not count.
     """
-    found: dict[str, datetime] = {}
-    for unit_id, due_at in session.exec(
-        select(Delivery.unit_id, Delivery.next_attempt_at).where(
-            Delivery.person_id == person_id,
-            Delivery.nudge == nudge,
-            Delivery.milestone_id == milestone_id,
-            col(Delivery.unit_id).in_(unit_ids),
+    sent = [
+        (part.id, part.sent_at, part)
+        for part in parts
+        if part.id is not None and part.sent_at is not None
+    ]
+    if not sent:
+        return {}
+    first = sent[0][2]
+    copies = session.exec(
+        select(Delivery.unit_id, Delivery.occurrence, Delivery.due_at, Delivery.created_at).where(
+            Delivery.person_id == first.person_id,
+            Delivery.nudge == first.nudge,
+            Delivery.milestone_id == first.milestone_id,
+            col(Delivery.unit_id).in_({part.unit_id for _, _, part in sent if part.unit_id}),
             col(Delivery.occurrence).contains(_SNOOZE),
             col(Delivery.status).in_(_GOING),
         )
-    ):
-        if unit_id is not None:
-            found[unit_id] = max(due_at, found.get(unit_id, due_at))
+    ).all()
+    found: dict[int, datetime] = {}
+    for part_id, sent_at, part in sent:
+        base = part.occurrence.split(_SNOOZE, 1)[0]
+        for unit_id, occurrence, due_at, created_at in copies:
+            if (
+                unit_id == part.unit_id
+                and occurrence.split(_SNOOZE, 1)[0] == base
+                and occurrence != part.occurrence
+                and created_at >= sent_at
+            ):
+                found[part_id] = max(due_at, found.get(part_id, due_at))
     return found
 
 

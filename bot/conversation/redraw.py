@@ -118,16 +118,9 @@ def _settled(turn: Turn, milestone: Milestone, parts: Sequence[Delivery]) -> dic
     notes: dict[int, str] = {}
     nudge = parts[0].nudge
     if nudge in _TASKS:
-        snoozed = snoozed_until(
-            turn.session,
-            person_id=turn.person_id,
-            nudge=nudge,
-            milestone_id=milestone.id,
-            unit_ids=list(by_unit),
-        )
-        for unit_id, due_at in snoozed.items():
+        for part_id, due_at in snoozed_until(turn.session, parts).items():
             day = turn.core.calendar.local_date(due_at, turn.person.timezone)
-            notes[by_unit[unit_id]] = snooze_note(turn, day)
+            notes[part_id] = snooze_note(turn, day)
         for done in turn.session.exec(
             select(TaskCompletion).where(
                 col(TaskCompletion.cycle_id) == turn.plan.id,

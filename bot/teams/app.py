@@ -133,7 +133,7 @@ def register(app: App, deps: TeamsDeps) -> None:
         data = ctx.activity.value.action.data or {}
         # On the loop's own thread: a click is a short transaction and Teams waits for its
         # answer; under 50 clicks at once, handing it to a worker thread and back doubled the
-        # p99 (docs/performance.md §4). While a click waits for a database lock, the other
+        # p99 (docs/performance.md §9). While a click waits for a database lock, the other
         # activities of this process wait with it.
         outcome = _on_click(core, who, data if isinstance(data, dict) else {})
         if outcome is None:

@@ -4,13 +4,14 @@ what settled them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.conversation import tasks, vo
 from bot.messages import Message
-from storage.models import VoAnswer
+from storage.models import Delivery, VoAnswer
 from tests.conversation.world import CoreWorld, core_world, oslo
 from tests.slack_app.world import TWO_UNITS
 
@@ -109,3 +110,29 @@ def test_a_part_put_off_until_tomorrow_stays_put_off_when_another_part_is_answer
         # The snoozed part keeps the words of its own click, not its buttons.
         assert after_done[unit_b] == after_snooze[unit_b]
         assert after_done[unit_a][0].startswith("✅")
+
+
+def test_an_earlier_snooze_of_another_message_does_not_settle_a_part(engine: Engine) -> None:
+    with core_world(engine, org=TWO_UNITS) as w:
+        w.deliver()
+        ifa = w.one(nudge="task_open", unit_id="IFA")
+        ifb = w.one(nudge="task_open", unit_id="IFB", person_id=ifa.person_id)
+        assert ifb.sent_at is not None
+        with Session(engine) as session:
+            earlier = ifb.model_copy(
+                update={
+                    "id": None,
+                    "occurrence": "earlier:snooze:2024-04-19",
+                    "dedupe_key": "earlier-snooze",
+                    "created_at": ifb.sent_at - timedelta(days=3),
+                    "due_at": ifb.sent_at - timedelta(days=2),
+                }
+            )
+            session.add(Delivery.model_validate(earlier.model_dump()))
+            session.commit()
+        form = tasks.done_clicked(w.core, w.who("leader_a"), ifa.id).form
+        assert form is not None
+        [redraw] = tasks.submit_done(w.core, w.who("leader_a"), form.ref, "2024-04-22", None).redraw
+        parts = sorted(_parts(redraw.message).values(), key=len)
+        assert parts[0][0].startswith("✅")
+        assert parts[1][:2] == ["task_done", "task_snooze"]  # still open
