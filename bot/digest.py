@@ -15,7 +15,8 @@ claimed, hands them to `bundle`, which merges the rows of one person that belong
   buttons.
 
 A merged message is sent once; all its rows get the same outcome (channel and message id).
-The frequency cap counts a digest as one nudge (`group_key` is what it counts by).
+The frequency cap counts a digest as one nudge, also when it went as several messages
+(`group_key` decides, `unit_group` counts).
 Everything here is pure except `unit_leaders`, which reads the directory.
 """
 
@@ -55,10 +56,23 @@ def group_key(delivery: Claimed) -> tuple[object, ...]:
     """Rows with the same key, claimed together, go out as one message."""
     if delivery.nudge in ACROSS_MILESTONES:
         return (delivery.person_id, delivery.nudge)
-    if delivery.nudge in PER_MILESTONE and delivery.unit_id:
-        base = delivery.occurrence.split(":", 1)[0]
-        return (delivery.person_id, delivery.nudge, delivery.milestone_id, base)
-    return ("one", delivery.id)
+    units = unit_group(
+        delivery.person_id,
+        delivery.nudge,
+        delivery.milestone_id,
+        delivery.occurrence,
+        delivery.unit_id,
+    )
+    return units if units is not None else ("one", delivery.id)
+
+
+def unit_group(
+    person_id: int, nudge: str, milestone_id: str, occurrence: str, unit_id: str | None
+) -> tuple[object, ...] | None:
+    """The key of a digest of one nudge for several units (split or not), or None."""
+    if nudge in PER_MILESTONE and unit_id:
+        return (person_id, nudge, milestone_id, occurrence.split(":", 1)[0])
+    return None
 
 
 def groups(rows: Iterable[Claimed]) -> list[list[Claimed]]:

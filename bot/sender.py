@@ -698,7 +698,16 @@ class Sender:
         day_start = _local_midnight(today, zone)
         week_start = _local_midnight(today - timedelta(days=today.weekday()), zone)
         rows = connection.execute(  # type: ignore[attr-defined]
-            select(table.c.id, table.c.person_id, table.c.sent_at, table.c.message_id).where(
+            select(
+                table.c.id,
+                table.c.person_id,
+                table.c.sent_at,
+                table.c.message_id,
+                table.c.nudge,
+                table.c.milestone_id,
+                table.c.occurrence,
+                table.c.unit_id,
+            ).where(
                 table.c.person_id.in_(person_ids),
                 table.c.optional,
                 table.c.status == DeliveryStatus.sent.value,
@@ -707,16 +716,23 @@ class Sender:
         )
         day: dict[int, int] = {}
         week: dict[int, int] = {}
-        seen: set[tuple[int, str]] = set()
-        for row_id, person_id, sent_at, message_id in rows:
-            # The rows of one digest share its message: they count as one nudge.
-            message = (person_id, str(message_id) if message_id else f"row{row_id}")
-            if message in seen:
+        seen: set[tuple[object, ...]] = set()
+        for row in rows:
+            # The rows of one digest count as one nudge: they share its message, or, when
+            # it went as several messages, its group and day.
+            units = digest.unit_group(
+                row.person_id, row.nudge, row.milestone_id, row.occurrence, row.unit_id
+            )
+            if units is not None:
+                key: tuple[object, ...] = (*units, self.calendar.local_date(row.sent_at))
+            else:
+                key = (row.person_id, str(row.message_id) if row.message_id else f"row{row.id}")
+            if key in seen:
                 continue
-            seen.add(message)
-            week[person_id] = week.get(person_id, 0) + 1
-            if sent_at >= day_start:
-                day[person_id] = day.get(person_id, 0) + 1
+            seen.add(key)
+            week[row.person_id] = week.get(row.person_id, 0) + 1
+            if row.sent_at >= day_start:
+                day[row.person_id] = day.get(row.person_id, 0) + 1
         return day, week
 
 

@@ -111,6 +111,31 @@ def test_more_units_than_a_message_holds_go_as_several_messages(engine: Engine) 
     assert parts == {row.id for row in agenda}
 
 
+def test_a_digest_sent_as_several_messages_counts_once_for_the_cap(engine: Engine) -> None:
+    news = """
+  - id: news2
+    phase: 1
+    kind: information
+    title: {nb: Nyhet to, en: News two}
+    audience: [{role: vo}]
+    when: {type: day, date: 2024-05-08}
+"""
+    org = FIVE_UNITS.split("I1,")[0] + "".join(
+        f"I{n:02},Institutt {n:02},FAK,3,vo@example.org,Vera VO,vo,nb,\n" for n in range(1, 26)
+    )
+    world = build_world(engine, make_plan(PLAN + news), oslo(date(2024, 5, 6)), org_csv=org)
+    world.run_days(date(2024, 5, 6), date(2024, 5, 8))
+    # Monday the agenda (two messages, one nudge), Tuesday the news (one a day), Wednesday
+    # the second news: three optional nudges, the week's allowance.
+    headlines = [m.headline for m in world.sent_to("vo@example.org")]
+    assert headlines == [
+        "På agendaen: Sett saken på agendaen",
+        "På agendaen: Sett saken på agendaen",
+        "Nyhet",
+        "Nyhet to",
+    ]
+
+
 def _digest() -> Message:
     return Message(
         kind=MessageKind.vo_question,
