@@ -104,27 +104,22 @@ def bundle(
     names_of_leaders = leaders(wanted) if wanted else {}
     bundled: list[tuple[list[Claimed], Recipient, Message]] = []
     for members in grouped.values():
-        rows = [job[0] for job in members]
-        recipient = members[0][1]
-        if len(members) == 1:
-            bundled.append((rows, recipient, members[0][2]))
-            continue
-        messages = [job[2] for job in members]
-        nudge = rows[0].nudge
-        if nudge == Nudge.escalation.value:
-            message = escalation_digest(rows, messages, plan, unit_names, names_of_leaders)
-        elif nudge == Nudge.date_request.value:
-            message = date_request_digest(rows, messages, plan)
-        else:
-            for part in _by_unit_name(members, unit_names):
-                part_rows = [job[0] for job in part]
-                if len(part) == 1:
-                    bundled.append((part_rows, recipient, part[0][2]))
-                    continue
-                message = unit_digest(part_rows, [job[2] for job in part], plan, unit_names)
-                bundled.append((part_rows, recipient, message))
-            continue
-        bundled.append((rows, recipient, message))
+        # A digest across milestones is one message; one of units, a message per `SECTIONS_MAX`.
+        whole = members[0][0].nudge in ACROSS_MILESTONES
+        for part in [members] if whole else _by_unit_name(members, unit_names):
+            rows = [job[0] for job in part]
+            recipient = part[0][1]
+            messages = [job[2] for job in part]
+            nudge = rows[0].nudge
+            if len(part) == 1:
+                message = messages[0]
+            elif nudge == Nudge.escalation.value:
+                message = escalation_digest(rows, messages, plan, unit_names, names_of_leaders)
+            elif nudge == Nudge.date_request.value:
+                message = date_request_digest(rows, messages, plan)
+            else:
+                message = unit_digest(rows, messages, plan, unit_names)
+            bundled.append((rows, recipient, message))
     return bundled
 
 

@@ -37,6 +37,23 @@ def _vo_digest(w: CoreWorld) -> tuple[int, int]:
     return ifa.id, ifb.id
 
 
+def _leader_digest(w: CoreWorld) -> tuple[Delivery, Delivery]:
+    """The task reminder leader_a got for both units, as one message."""
+    w.deliver()
+    ifa = w.one(nudge="task_open", unit_id="IFA")
+    ifb = w.one(nudge="task_open", unit_id="IFB", person_id=ifa.person_id)
+    assert ifa.message_id == ifb.message_id
+    return ifa, ifb
+
+
+def _mark_done(w: CoreWorld, delivery: Delivery) -> Message:
+    """leader_a marks the delivery's task done; the digest as redrawn."""
+    form = tasks.done_clicked(w.core, w.who("leader_a"), delivery.id).form
+    assert form is not None
+    [redraw] = tasks.submit_done(w.core, w.who("leader_a"), form.ref, "2024-04-22", None).redraw
+    return redraw.message
+
+
 def test_answering_one_unit_of_a_vo_digest_keeps_the_other_units_buttons(engine: Engine) -> None:
     with core_world(engine, org=TWO_UNITS) as w:
         ifa, ifb = _vo_digest(w)
@@ -80,14 +97,8 @@ def test_marking_one_unit_done_in_a_leaders_digest_keeps_the_other_units_buttons
     engine: Engine,
 ) -> None:
     with core_world(engine, org=TWO_UNITS) as w:
-        w.deliver()
-        ifa = w.one(nudge="task_open", unit_id="IFA")
-        ifb = w.one(nudge="task_open", unit_id="IFB", person_id=ifa.person_id)
-        assert ifa.message_id == ifb.message_id
-        form = tasks.done_clicked(w.core, w.who("leader_a"), ifa.id).form
-        assert form is not None
-        [redraw] = tasks.submit_done(w.core, w.who("leader_a"), form.ref, "2024-04-22", None).redraw
-        parts = sorted(_parts(redraw.message).values(), key=len)
+        ifa, _ifb = _leader_digest(w)
+        parts = sorted(_parts(_mark_done(w, ifa)).values(), key=len)
         assert parts[0][0].startswith("✅")
         assert parts[1][:2] == ["task_done", "task_snooze"]
 
@@ -96,15 +107,10 @@ def test_a_part_put_off_until_tomorrow_stays_put_off_when_another_part_is_answer
     engine: Engine,
 ) -> None:
     with core_world(engine, org=TWO_UNITS) as w:
-        w.deliver()
-        ifa = w.one(nudge="task_open", unit_id="IFA")
-        ifb = w.one(nudge="task_open", unit_id="IFB", person_id=ifa.person_id)
+        ifa, ifb = _leader_digest(w)
         [snoozed] = tasks.snooze(w.core, w.who("leader_a"), ifb.id).redraw
         after_snooze = _parts(snoozed.message)
-        form = tasks.done_clicked(w.core, w.who("leader_a"), ifa.id).form
-        assert form is not None
-        [redraw] = tasks.submit_done(w.core, w.who("leader_a"), form.ref, "2024-04-22", None).redraw
-        after_done = _parts(redraw.message)
+        after_done = _parts(_mark_done(w, ifa))
         (unit_b,) = [unit for unit, last in after_snooze.items() if last[0].startswith("⏰")]
         (unit_a,) = set(after_done) - {unit_b}
         # The snoozed part keeps the words of its own click, not its buttons.
@@ -114,9 +120,7 @@ def test_a_part_put_off_until_tomorrow_stays_put_off_when_another_part_is_answer
 
 def test_an_earlier_snooze_of_another_message_does_not_settle_a_part(engine: Engine) -> None:
     with core_world(engine, org=TWO_UNITS) as w:
-        w.deliver()
-        ifa = w.one(nudge="task_open", unit_id="IFA")
-        ifb = w.one(nudge="task_open", unit_id="IFB", person_id=ifa.person_id)
+        ifa, ifb = _leader_digest(w)
         assert ifb.sent_at is not None
         with Session(engine) as session:
             earlier = ifb.model_copy(
@@ -130,9 +134,6 @@ def test_an_earlier_snooze_of_another_message_does_not_settle_a_part(engine: Eng
             )
             session.add(Delivery.model_validate(earlier.model_dump()))
             session.commit()
-        form = tasks.done_clicked(w.core, w.who("leader_a"), ifa.id).form
-        assert form is not None
-        [redraw] = tasks.submit_done(w.core, w.who("leader_a"), form.ref, "2024-04-22", None).redraw
-        parts = sorted(_parts(redraw.message).values(), key=len)
+        parts = sorted(_parts(_mark_done(w, ifa)).values(), key=len)
         assert parts[0][0].startswith("✅")
         assert parts[1][:2] == ["task_done", "task_snooze"]  # still open

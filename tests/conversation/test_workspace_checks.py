@@ -4,12 +4,8 @@ the app removed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -18,6 +14,7 @@ from bot.conversation.workspace_checks import RecentChecks
 from storage.models import WorkspaceState
 from storage.workspaces import mark_workspace, workspace_state
 from tests.conversation.world import core_world
+from tests.statements import statements
 
 TEAM = "T0TEAM0001"
 
@@ -30,20 +27,6 @@ class Ticks:
         return self.now
 
 
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def _state(engine: Engine) -> WorkspaceState:
     with Session(engine) as session:
         return workspace_state(session)
@@ -53,7 +36,7 @@ def test_the_interval_and_the_process_own_removal(engine: Engine) -> None:
     ticks = Ticks()
     with core_world(engine) as w:
         core = replace(w.core, workspace_checks=RecentChecks(60.0, ticks))
-        with _statements(engine) as seen:
+        with statements(engine) as seen:
             assert lifecycle.workspace_seen(core, TEAM) is False  # active: nothing to change
             asked = len(seen)
             assert asked > 0

@@ -24,6 +24,11 @@ FAK,Fakultetet,UNI,2,koord@example.org,Kari Koordinator,coordinator,en,
     for n in range(1, 6)
 )
 
+# One VO for 25 units: more than one message holds.
+VO_OF_25 = FIVE_UNITS.split("I1,")[0] + "".join(
+    f"I{n:02},Institutt {n:02},FAK,3,vo@example.org,Vera VO,vo,nb,\n" for n in range(1, 26)
+)
+
 PLAN = """
   - id: form
     phase: 1
@@ -87,12 +92,7 @@ def test_the_cap_counts_a_digest_as_one_nudge(sqlite_engine: Engine) -> None:
 
 
 def test_more_units_than_a_message_holds_go_as_several_messages(engine: Engine) -> None:
-    units = 25
-    org = FIVE_UNITS.split("I1,")[0] + "".join(
-        f"I{n:02},Institutt {n:02},FAK,3,vo@example.org,Vera VO,vo,nb,\n"
-        for n in range(1, units + 1)
-    )
-    world = build_world(engine, make_plan(PLAN), oslo(date(2024, 5, 6)), org_csv=org)
+    world = build_world(engine, make_plan(PLAN), oslo(date(2024, 5, 6)), org_csv=VO_OF_25)
     world.run_days(date(2024, 5, 6), date(2024, 5, 6))
     first, second = world.sent_to("vo@example.org")
     # In the order of the units' names; every unit has its part (its row) in one of them.
@@ -120,10 +120,7 @@ def test_a_digest_sent_as_several_messages_counts_once_for_the_cap(engine: Engin
     audience: [{role: vo}]
     when: {type: day, date: 2024-05-08}
 """
-    org = FIVE_UNITS.split("I1,")[0] + "".join(
-        f"I{n:02},Institutt {n:02},FAK,3,vo@example.org,Vera VO,vo,nb,\n" for n in range(1, 26)
-    )
-    world = build_world(engine, make_plan(PLAN + news), oslo(date(2024, 5, 6)), org_csv=org)
+    world = build_world(engine, make_plan(PLAN + news), oslo(date(2024, 5, 6)), org_csv=VO_OF_25)
     world.run_days(date(2024, 5, 6), date(2024, 5, 8))
     # Monday the agenda (two messages, one nudge), Tuesday the news (one a day), Wednesday
     # the second news: three optional nudges, the week's allowance.

@@ -4,11 +4,9 @@ on SQLite and PostgreSQL, with a constant number of statements however many unit
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -28,6 +26,7 @@ from storage.models import ActionArea, ActionState, DeliveryStatus, Role, VoAnsw
 from storage.queries import UnknownUnitError, person_by_email
 from storage.records import add_action_item, mark_task_done, pause_person, record_vo_answer
 from tests.engine.harness import ORG_CSV, make_plan
+from tests.statements import statements
 
 NOW = datetime(2024, 3, 25, 10, 0, tzinfo=UTC)
 TODAY = date(2024, 3, 25)  # a Monday; Easter 2024 is 28 March – 1 April
@@ -98,20 +97,6 @@ PLAN = make_plan(
     when: {type: month, month: 2024-03}
 """
 )
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def pid(session: Session, email: str) -> int:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -33,6 +32,7 @@ from storage.queries import (
     unit_by_id,
     unit_descendants,
 )
+from tests.statements import statements
 
 SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "data" / "sample-org.csv"
 CLOCK = FrozenClock(datetime(2025, 9, 1, 8, 30, tzinfo=UTC))
@@ -53,21 +53,6 @@ def without(text: str, *fragments: str) -> str:
 
 def count(session: Session, model: type[Unit] | type[Person] | type[Membership]) -> int:
     return session.exec(select(func.count()).select_from(model)).one()
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements run on the engine inside the block (executemany counts once)."""
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 # --------------------------------------------------------------------------- importing
