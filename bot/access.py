@@ -7,7 +7,7 @@ politely and change nothing. Only active people, active memberships and active u
 
 from __future__ import annotations
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlalchemy import select as core_select
 from sqlmodel import Session
 
@@ -37,22 +37,28 @@ def person_for_slack(session: Session, slack_user_id: str) -> Person | None:
     return person_by_slack_id(session, slack_user_id)
 
 
+_members, _people, _units = table_of(Membership), table_of(Person), table_of(Unit)
+# Built once: every click asks it, and building it cost more than running it.
+_HAS_ROLE = core_select(
+    exists()
+    .where(
+        _members.c.person_id == bindparam("person_id"),
+        _members.c.role == bindparam("role"),
+        _members.c.unit_id.in_(bindparam("unit_ids", expanding=True)),
+        _members.c.active,
+    )
+    .where(_people.c.id == _members.c.person_id, _people.c.active)
+    .where(_units.c.id == _members.c.unit_id, _units.c.active)
+)
+
+
 def _has_role(session: Session, person_id: int, role: Role, unit_ids: list[str]) -> bool:
     if not unit_ids:
         return False
-    members, people, units = table_of(Membership), table_of(Person), table_of(Unit)
-    query = core_select(
-        exists()
-        .where(
-            members.c.person_id == person_id,
-            members.c.role == role.value,
-            members.c.unit_id.in_(unit_ids),
-            members.c.active,
-        )
-        .where(people.c.id == members.c.person_id, people.c.active)
-        .where(units.c.id == members.c.unit_id, units.c.active)
+    found = session.execute(
+        _HAS_ROLE, {"person_id": person_id, "role": role.value, "unit_ids": unit_ids}
     )
-    return bool(session.execute(query).scalar())
+    return bool(found.scalar())
 
 
 def roles_of(session: Session, person_id: int) -> list[tuple[str, Role]]:

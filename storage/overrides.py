@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, select, update
+from sqlalchemy import String, bindparam, cast, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -36,6 +36,12 @@ from schedules.timing import Span, resolve
 from storage.models import AuditEntry, Delivery, DeliveryStatus, MilestoneOverride, table_of
 
 OVERRIDES = table_of(MilestoneOverride)
+# Built once: every click reads the overrides of its cycle.
+_OF_CYCLE = (
+    select(OVERRIDES)
+    .where(OVERRIDES.c.cycle_id == bindparam("cycle_id"))
+    .order_by(OVERRIDES.c.milestone_id)
+)
 # How far outside the plan's own dates a date may be set: a cycle is two years, not ten.
 MARGIN = timedelta(days=366)
 
@@ -81,9 +87,7 @@ class Change:
 
 def load_overrides(connection: Connection | Session, cycle_id: str) -> list[Override]:
     """The overrides of one cycle, by milestone id."""
-    rows = connection.execute(
-        select(OVERRIDES).where(OVERRIDES.c.cycle_id == cycle_id).order_by(OVERRIDES.c.milestone_id)
-    )
+    rows = connection.execute(_OF_CYCLE, {"cycle_id": cycle_id})
     return [
         Override(row.milestone_id, row.starts_on, row.ends_on, row.revision, row.set_by, row.set_at)
         for row in rows

@@ -6,7 +6,7 @@ are walked with recursive common table expressions, which SQLite and PostgreSQL 
 
 from __future__ import annotations
 
-from sqlalchemy import literal
+from sqlalchemy import bindparam, literal
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -127,15 +127,22 @@ def person_by_email(
     return session.exec(query).first()
 
 
+# Built once: every Slack request looks its sender up, and building the statement cost more
+# than running it (docs/performance.md §9).
+_BY_SLACK_ID = (
+    select(Person)
+    .where(col(Person.slack_user_id) == bindparam("slack_user_id"))
+    .order_by(col(Person.active).desc(), col(Person.id))
+)
+_ACTIVE_BY_SLACK_ID = _BY_SLACK_ID.where(col(Person.active))
+
+
 def person_by_slack_id(
     session: Session, slack_user_id: str, *, include_inactive: bool = False
 ) -> Person | None:
     """The person with this Slack user id; an active one wins over an inactive one."""
-    query = select(Person).where(col(Person.slack_user_id) == slack_user_id.strip())
-    if not include_inactive:
-        query = query.where(col(Person.active))
-    query = query.order_by(col(Person.active).desc(), col(Person.id))
-    return session.exec(query).first()
+    query = _BY_SLACK_ID if include_inactive else _ACTIVE_BY_SLACK_ID
+    return session.exec(query, params={"slack_user_id": slack_user_id.strip()}).first()
 
 
 def _chain(session: Session, unit_id: str) -> list[Unit]:

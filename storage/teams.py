@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -26,6 +27,13 @@ from storage.models import Person, TeamsConversation, table_of
 from storage.records import audit
 
 ACTOR = "teams"
+
+# Built once: every click and message looks its sender up, and building the statement cost
+# more than running it (docs/performance.md §9).
+_ACTIVE = select(Person).where(col(Person.active)).order_by(col(Person.id))
+_BY_AAD = _ACTIVE.where(col(Person.teams_aad_object_id) == bindparam("key"))
+_BY_USER_ID = _ACTIVE.where(col(Person.teams_user_id) == bindparam("key"))
+_BY_EMAIL = _ACTIVE.where(func.lower(col(Person.email)) == bindparam("key"))
 
 
 def person_for_teams(
@@ -40,11 +48,7 @@ def person_for_teams(
     aad = (aad_object_id or "").strip() or None
     tenant = (tenant_id or "").strip() or None
     if aad is not None:
-        candidates = session.exec(
-            select(Person)
-            .where(col(Person.teams_aad_object_id) == aad, col(Person.active))
-            .order_by(col(Person.id))
-        ).all()
+        candidates = session.exec(_BY_AAD, params={"key": aad}).all()
         for person in candidates:
             if tenant is None or person.teams_tenant_id in (None, tenant):
                 return person
@@ -53,18 +57,10 @@ def person_for_teams(
     found: Person | None = None
     teams_user = (user_id or "").strip() or None
     if teams_user is not None:
-        found = session.exec(
-            select(Person)
-            .where(col(Person.teams_user_id) == teams_user, col(Person.active))
-            .order_by(col(Person.id))
-        ).first()
+        found = session.exec(_BY_USER_ID, params={"key": teams_user}).first()
     address = (email or "").strip().lower() or None
     if found is None and address is not None:
-        found = session.exec(
-            select(Person)
-            .where(func.lower(col(Person.email)) == address, col(Person.active))
-            .order_by(col(Person.id))
-        ).first()
+        found = session.exec(_BY_EMAIL, params={"key": address}).first()
     if found is None:
         return None
     if aad is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from bot.compose import Composer, Subject
@@ -73,22 +74,32 @@ def _redraw(turn: Turn, delivery: Delivery, note: str | None) -> list[Redraw]:
     ]
 
 
+# Built once: every click on a sent message asks it.
+_SAME_MESSAGE = (
+    select(Delivery)
+    .where(
+        col(Delivery.person_id) == bindparam("person_id"),
+        col(Delivery.nudge) == bindparam("nudge"),
+        col(Delivery.milestone_id) == bindparam("milestone_id"),
+        col(Delivery.platform).is_not_distinct_from(bindparam("platform")),  # may be NULL
+        col(Delivery.channel_id) == bindparam("channel_id"),
+        col(Delivery.message_id) == bindparam("message_id"),
+    )
+    .order_by(col(Delivery.id))
+)
+
+
 def _same_message(turn: Turn, delivery: Delivery) -> list[Delivery]:
     """The rows the sender sent as this one message (more than one: a digest)."""
-    return list(
-        turn.session.exec(
-            select(Delivery)
-            .where(
-                col(Delivery.person_id) == turn.person_id,
-                col(Delivery.nudge) == delivery.nudge,
-                col(Delivery.milestone_id) == delivery.milestone_id,
-                col(Delivery.platform) == delivery.platform,
-                col(Delivery.channel_id) == delivery.channel_id,
-                col(Delivery.message_id) == delivery.message_id,
-            )
-            .order_by(col(Delivery.id))
-        ).all()
-    )
+    keys = {
+        "person_id": turn.person_id,
+        "nudge": delivery.nudge,
+        "milestone_id": delivery.milestone_id,
+        "platform": delivery.platform,
+        "channel_id": delivery.channel_id,
+        "message_id": delivery.message_id,
+    }
+    return list(turn.session.exec(_SAME_MESSAGE, params=keys).all())
 
 
 def _digest(

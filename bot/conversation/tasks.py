@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlalchemy import bindparam
+from sqlmodel import col, select
 
 from bot.access import coordinates, leads
 from bot.conversation import fields
@@ -46,14 +47,16 @@ def _task_delivery(turn: Turn, delivery_id: int | None) -> Delivery:
     return delivery
 
 
+_COMPLETION = select(TaskCompletion).where(
+    col(TaskCompletion.cycle_id) == bindparam("cycle_id"),
+    col(TaskCompletion.milestone_id) == bindparam("milestone_id"),
+    col(TaskCompletion.unit_id) == bindparam("unit_id"),
+)
+
+
 def _completion(turn: Turn, milestone_id: str, unit_id: str) -> TaskCompletion | None:
-    return turn.session.exec(
-        select(TaskCompletion).where(
-            TaskCompletion.cycle_id == turn.plan.id,
-            TaskCompletion.milestone_id == milestone_id,
-            TaskCompletion.unit_id == unit_id,
-        )
-    ).first()
+    keys = {"cycle_id": turn.plan.id, "milestone_id": milestone_id, "unit_id": unit_id}
+    return turn.session.exec(_COMPLETION, params=keys).first()
 
 
 def _already(turn: Turn, done: TaskCompletion, delivery: Delivery | None) -> Outcome:
