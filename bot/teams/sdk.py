@@ -9,6 +9,7 @@
   environment variable of the same name can never switch inbound token checking off.
 - `openid_metadata_url` points inbound key fetching at another server (tests: the fake
   connector's `/openidconfiguration`; the SDK swaps the path for `/keys`).
+- httpx's line per request is kept out of the log (`bot.teams.http_logs`).
 - Without an `http_server_adapter` the app gets `NoServerAdapter`: routes are recorded and
   nothing listens, which is what an outbound-only process (the sender) needs. The inbound
   endpoint passes its own adapter.
@@ -131,6 +132,9 @@ def make_teams_app(
     from microsoft_teams.apps import App
     from microsoft_teams.common import ClientOptions
 
+    from bot.teams.http_logs import quiet_http_requests
+
+    quiet_http_requests()
     client_id = (settings.teams_app_id or "").strip()
     if not client_id:
         raise ValueError("CLIENT_ID is not set: the Teams app needs its app registration's id")
