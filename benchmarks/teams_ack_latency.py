@@ -59,12 +59,14 @@ def _web_process(
     from bot.conversation import Core
     from bot.slack.server import serve_http
     from bot.teams.app import MESSAGES, build_endpoint
+    from bot.warm_up import keep_start_up_objects, warm_up
     from schedules.calendar import WorkCalendar
     from schedules.clock import FrozenClock
     from tests.fakes.teams_connector import DEFAULT_TENANT
     from tests.teams.signing import sign_bot_token
 
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     stop_on_sigterm()
     engine = make_engine(db_url)
     values = {"CLIENT_ID": DEFAULT_APP_ID, "TENANT_ID": DEFAULT_TENANT}
@@ -83,6 +85,8 @@ def _web_process(
         openid_metadata_url=openid,
         service_url=fake_url,
     )
+    warm_up(core.calendar, now)  # as `arkbot serve`'s web processes do
+    keep_start_up_objects()
     with contextlib.suppress(KeyboardInterrupt):
         serve_http(None, 0, routes={MESSAGES: endpoint.route}, sock=sock)
 

@@ -36,7 +36,7 @@ from bot.teams.loop import EventLoopThread
 from bot.teams.sdk import make_teams_app
 from bot.transports.base import Recipient, SendResult
 from bot.transports.teams import ConversationRef, MemoryConversations, TeamsTransport
-from bot.warm_up import warm_up
+from bot.warm_up import keep_start_up_objects, warm_up
 from schedules.calendar import WorkCalendar
 from schedules.clock import FrozenClock
 from schedules.planner import Planner
@@ -173,6 +173,7 @@ def engine_run(
     plan = _plan()
     calendar = WorkCalendar()
     warm_up(calendar, clock.now())  # as `arkbot serve` does at start-up
+    keep_start_up_objects()
     planned = Planner(engine, plan, calendar, clock).run()
     with EventLoopThread() as loop:
         app = make_teams_app(_settings(), token=lambda scope, tenant: token, service_url=url)
@@ -203,6 +204,7 @@ def throughput(people: int, concurrency: int, url: str | None) -> float:
     fake = RemoteFake(members)
     try:
         with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+            keep_start_up_objects()  # the bare loop's process settles as the engine's does
             bare_s, bare_cpu = bare_loop(fake.url, fake.token, members, concurrency)
             fake.ask("reset")
             db = stack.enter_context(bench_database(url, Path(folder), "teams-throughput.db"))

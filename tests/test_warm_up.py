@@ -27,3 +27,24 @@ def test_a_fresh_process_has_catalogues_holidays_and_babel_loaded_after_warm_up(
         [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.split("\n")[0] == "(0, 0) (2, 1) ['en_GB', 'nb_NO']"
+
+
+FREEZE_PROBE = """
+import gc, weakref
+from bot.warm_up import keep_start_up_objects
+class Node: pass
+loaded = [[n] for n in range(50_000)]  # what start-up keeps for the process's life
+garbage = Node()
+garbage.me = garbage  # a cycle nobody holds any more
+gone = weakref.ref(garbage)
+del garbage
+keep_start_up_objects()
+print(gc.get_freeze_count() >= 50_000, gone() is None)
+"""
+
+
+def test_start_up_objects_are_kept_out_of_the_collectors_passes_and_garbage_is_not() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE_PROBE], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["True", "True"]

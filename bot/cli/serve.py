@@ -26,7 +26,7 @@ from bot.runtime import (
     transport_from,
 )
 from bot.sender import Sender
-from bot.warm_up import warm_up
+from bot.warm_up import keep_start_up_objects, warm_up
 from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from schedules.clock import Clock, FrozenClock, SystemClock
 from schedules.planner import Planner
@@ -183,6 +183,7 @@ def serve() -> None:
         Console(stderr=True).print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
     warm_up(planner.calendar, clock.now())
+    keep_start_up_objects()
     scheduler = BackgroundScheduler(timezone=UTC) if apps.any else blocking_scheduler()
     add_jobs(
         scheduler,
