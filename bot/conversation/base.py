@@ -16,8 +16,9 @@ from datetime import date, datetime
 from functools import cached_property, wraps
 from typing import Any, Concatenate, ParamSpec
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.conversation.fields import FieldError
 from bot.conversation.identity import Resolver, resolve_person
@@ -76,6 +77,8 @@ class Turn:
     session: Session
     person: Person
     who: Identity
+    # Units read during this turn, held here: the session only keeps weak references.
+    _units: dict[str, Unit] = field(default_factory=dict, repr=False)
 
     @cached_property
     def plan(self) -> Plan:
@@ -103,8 +106,10 @@ class Turn:
         return t(self.locale, key, **values)
 
     def unit_name(self, unit_id: str | None) -> str:
-        unit = self.session.get(Unit, unit_id) if unit_id else None
-        return unit.name if unit is not None else (unit_id or "")
+        if not unit_id:
+            return ""
+        unit = self._units.get(unit_id) or self.session.get(Unit, unit_id)
+        return unit.name if unit is not None else unit_id
 
     def milestone_form(
         self, kind: FormKind, milestone: Milestone, unit_id: str, ref: FormRef
@@ -125,13 +130,31 @@ class Turn:
         return Outcome(status=status, locale=self.locale, reply=reply, **fields)
 
     def own_delivery(self, delivery_id: int | None) -> Delivery:
-        """The delivery, if it belongs to this cycle and was sent to the asker."""
-        delivery = self.session.get(Delivery, delivery_id) if delivery_id is not None else None
+        """The delivery, if it belongs to this cycle and was sent to the asker.
+
+        Its unit is read in the same statement: nearly every answer names it, and
+        `unit_name` then has it without asking the database again.
+        """
+        found = (
+            self.session.exec(_DELIVERY_AND_UNIT, params={"delivery_id": delivery_id}).first()
+            if delivery_id is not None
+            else None
+        )
+        delivery, unit = found if found is not None else (None, None)
+        if unit is not None:
+            self._units[unit.id] = unit
         if delivery is None or delivery.cycle_id != self.core.plan.id:
             raise Refusal(STALE)
         if delivery.person_id != self.person_id:
             raise Refusal(NOT_ADDRESSEE)
         return delivery
+
+
+_DELIVERY_AND_UNIT = (
+    select(Delivery, Unit)
+    .outerjoin(Unit, col(Unit.id) == col(Delivery.unit_id))
+    .where(col(Delivery.id) == bindparam("delivery_id"))
+)
 
 
 class Refusal(Exception):

@@ -17,12 +17,14 @@ from storage.models import (
     DeliveryStatus,
     Membership,
     TaskCompletion,
+    Unit,
     VoAnswer,
     VoConfirmation,
     table_of,
 )
 from storage.overrides import release_pending
 from tests.conversation.world import CoreWorld, core_world, oslo
+from tests.statements import statements
 
 
 def _task(w: CoreWorld, unit: str = "IFA") -> int:
@@ -54,6 +56,25 @@ def test_done_asks_for_the_date_then_records_redraws_and_refreshes_home(engine: 
         # Pending reminders of the unit are cancelled; the other unit's stay.
         pending = {d.unit_id for d in w.deliveries(status="pending") if d.nudge == "reminder"}
         assert "IFA" not in pending
+
+
+def test_a_click_reads_its_delivery_and_the_unit_it_names_in_one_statement(
+    engine: Engine,
+) -> None:
+    with core_world(engine) as w:
+        delivery_id = _task(w)
+        [unit] = [u for u in w.rows(Unit) if u.id == "IFA"]
+        with statements(engine) as seen:
+            asked = tasks.done_clicked(w.core, w.who("leader_a"), delivery_id)
+            snoozed = tasks.snooze(w.core, w.who("leader_a"), delivery_id)
+        assert asked.form is not None
+        assert asked.form.unit == unit.name
+        redrawn = snoozed.redraw[0].message
+        assert unit.name in " ".join(
+            filter(None, [redrawn.headline, redrawn.body, redrawn.context])
+        )
+        assert not [sql for sql in seen if sql.lstrip().startswith("SELECT units.")]
+        assert len(seen) <= 11  # five for the Done click, six for the snooze and its copy
 
 
 def test_a_second_click_says_who_did_it_and_changes_nothing(engine: Engine) -> None:
