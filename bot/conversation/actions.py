@@ -28,7 +28,7 @@ WITH_FORM = {
 def _checkin(turn: Turn, delivery_id: int | None) -> tuple[Delivery, ActionItem]:
     delivery = turn.own_delivery(delivery_id)
     item = turn.session.get(ActionItem, delivery.subject_id) if delivery.subject_id else None
-    if delivery.nudge != Nudge.checkin.value or item is None or item.cycle_id != turn.plan.id:
+    if delivery.nudge != Nudge.checkin.value or item is None or item.cycle_id != turn.cycle_id:
         raise Refusal(STALE)
     if not may_manage_actions(turn.session, turn.person_id, item.unit_id):
         raise Refusal(NOT_LEADER, unit=turn.unit_name(item.unit_id))
@@ -50,7 +50,7 @@ def _you_said_we_did(turn: Turn, delivery: Delivery, item: ActionItem) -> None:
         return
     queue_notices(
         turn.session,
-        cycle_id=turn.plan.id,
+        cycle_id=turn.cycle_id,
         milestone_id=delivery.milestone_id,
         nudge=Nudge.said_done.value,
         occurrence=occurrence_of(Nudge.said_done.value, f"item{item.id}"),
@@ -162,7 +162,7 @@ def submit_item(
     assert what is not None
     item = add_action_item(
         turn.session,
-        cycle_id=turn.plan.id,
+        cycle_id=turn.cycle_id,
         unit_id=unit,
         title=what,
         now=turn.now,

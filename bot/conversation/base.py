@@ -86,6 +86,11 @@ class Turn:
         return effective_plan(self.core.plan, load_overrides(self.session, self.core.plan.id))
 
     @property
+    def cycle_id(self) -> str:
+        """The cycle's id: the plan's, without reading its date overrides as `plan` does."""
+        return self.core.plan.id
+
+    @property
     def person_id(self) -> int:
         assert self.person.id is not None
         return self.person.id

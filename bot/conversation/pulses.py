@@ -36,7 +36,7 @@ def _is_open(turn: Turn, milestone: Milestone, round_id: str) -> bool:
 def clicked(turn: Turn, delivery_id: int | None) -> Outcome:
     delivery, milestone = _pulse(turn, delivery_id)
     assert milestone.pulse is not None
-    plan_id = turn.plan.id
+    plan_id = turn.cycle_id
     if has_answered(turn.session, plan_id, milestone.id, delivery.occurrence, turn.person_id):
         note = turn.text("conversation.pulse.already")
         return turn.outcome(Status.already, note, redraw=answered(turn, delivery, note))

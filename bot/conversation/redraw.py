@@ -134,7 +134,7 @@ def _settled(turn: Turn, milestone: Milestone, parts: Sequence[Delivery]) -> dic
             notes[part_id] = snooze_note(turn, day)
         for done in turn.session.exec(
             select(TaskCompletion).where(
-                col(TaskCompletion.cycle_id) == turn.plan.id,
+                col(TaskCompletion.cycle_id) == turn.cycle_id,
                 col(TaskCompletion.milestone_id) == milestone.id,
                 col(TaskCompletion.unit_id).in_(list(by_unit)),
             )
@@ -145,7 +145,7 @@ def _settled(turn: Turn, milestone: Milestone, parts: Sequence[Delivery]) -> dic
         calendar = turn.core.calendar
         for answer in turn.session.exec(
             select(VoConfirmation).where(
-                col(VoConfirmation.cycle_id) == turn.plan.id,
+                col(VoConfirmation.cycle_id) == turn.cycle_id,
                 col(VoConfirmation.milestone_id) == milestone.id,
                 col(VoConfirmation.unit_id).in_(list(by_unit)),
                 col(VoConfirmation.person_id) == turn.person_id,

@@ -55,7 +55,7 @@ _COMPLETION = select(TaskCompletion).where(
 
 
 def _completion(turn: Turn, milestone_id: str, unit_id: str) -> TaskCompletion | None:
-    keys = {"cycle_id": turn.plan.id, "milestone_id": milestone_id, "unit_id": unit_id}
+    keys = {"cycle_id": turn.cycle_id, "milestone_id": milestone_id, "unit_id": unit_id}
     return turn.session.exec(_COMPLETION, params=keys).first()
 
 
@@ -119,7 +119,7 @@ def submit_done(turn: Turn, ref: FormRef, done_on: str | None, archive_ref: str 
     reference = fields.text("archive_ref", archive_ref, limit=fields.ARCHIVE_REF_MAX)
     completion, _new = mark_task_done(
         turn.session,
-        cycle_id=turn.plan.id,
+        cycle_id=turn.cycle_id,
         milestone_id=milestone.id,
         unit_id=unit_id,
         done_on=day,
@@ -186,10 +186,10 @@ def calendar_file(turn: Turn, delivery_id: int | None) -> Outcome:
         starts_at=starts_at,
         duration=timedelta(hours=2),
         location=None,
-        uid_seed=f"{turn.plan.id}|{milestone.id}|{unit_id}",
+        uid_seed=f"{turn.cycle_id}|{milestone.id}|{unit_id}",
         now=turn.now,
     )
-    subject = f"{turn.plan.id}/{milestone.id}/{unit_id}"
+    subject = f"{turn.cycle_id}/{milestone.id}/{unit_id}"
     audit(turn.session, turn.now, turn.person.email, "ics.sent", subject)
     invitation = File(
         filename=turn.text("conversation.ics.filename"),

@@ -80,7 +80,7 @@ def submit(turn: Turn, ref: FormRef, involved_on: str | None, comment: str | Non
     remark = fields.text("comment", comment, limit=fields.COMMENT_MAX, multiline=True)
     record_vo_answer(
         turn.session,
-        cycle_id=turn.plan.id,
+        cycle_id=turn.cycle_id,
         milestone_id=milestone.id,
         unit_id=unit_id,
         person_id=turn.person_id,
@@ -115,7 +115,7 @@ def _tell_leaders(turn: Turn, milestone: Milestone, unit_id: str, origin: Delive
     ]
     queue_notices(
         turn.session,
-        cycle_id=turn.plan.id,
+        cycle_id=turn.cycle_id,
         milestone_id=milestone.id,
         nudge=Nudge.vo_not_yet.value,
         occurrence=occurrence_of(Nudge.vo_not_yet.value, unit_id, f"vo{turn.person_id}"),
