@@ -52,7 +52,7 @@ from benchmarks.clicks import Prepared, burst
 from benchmarks.database import bench_database
 from benchmarks.fanout import RemoteFake
 from bot.slack.server import make_server, serve_http
-from bot.warm_up import keep_start_up_objects, warm_up
+from bot.warm_up import ready_to_serve
 from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from schedules.calendar import WorkCalendar
 from storage.db import make_engine, upgrade
@@ -291,8 +291,7 @@ def _product_web_process(
     assert factory is not None
     engine = make_engine(db_url)
     app = product_app(factory, engine, db_url, api_url, migrate=False)
-    warm_up(WorkCalendar(), datetime.now(UTC))  # as `arkbot serve`'s web processes do
-    keep_start_up_objects()
+    ready_to_serve(WorkCalendar(), datetime.now(UTC))  # as `arkbot serve`'s web processes do
     with contextlib.suppress(KeyboardInterrupt):
         serve_http(app, 0, threads=threads, sock=sock)
 

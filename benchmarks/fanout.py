@@ -32,7 +32,7 @@ from bot.pacing import TokenBucket
 from bot.sender import Sender, SenderConfig
 from bot.transports.base import Recipient, SendResult
 from bot.transports.slack import SlackTransport, slack_client
-from bot.warm_up import keep_start_up_objects, warm_up
+from bot.warm_up import keep_start_up_objects, ready_to_serve
 from schedules.calendar import WorkCalendar
 from schedules.clock import FrozenClock
 from schedules.loader import check_plan_text
@@ -166,8 +166,7 @@ def engine_run(
         # Steady state: DM channels are known from earlier messages (not timed).
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(transport.open_dm, slack_users(csv).values()))
-    warm_up(calendar, clock.now())  # as `arkbot serve` does at start-up
-    keep_start_up_objects()
+    ready_to_serve(calendar, clock.now())  # as `arkbot serve` does at start-up
     started = time.perf_counter()
     planned = Planner(engine, plan, calendar, clock).run()
     planned_s = time.perf_counter() - started

@@ -59,7 +59,7 @@ def _web_process(
     from bot.conversation import Core
     from bot.slack.server import serve_http
     from bot.teams.app import MESSAGES, build_endpoint
-    from bot.warm_up import keep_start_up_objects, warm_up
+    from bot.warm_up import ready_to_serve
     from schedules.calendar import WorkCalendar
     from schedules.clock import FrozenClock
     from tests.fakes.teams_connector import DEFAULT_TENANT
@@ -85,8 +85,7 @@ def _web_process(
         openid_metadata_url=openid,
         service_url=fake_url,
     )
-    warm_up(core.calendar, now)  # as `arkbot serve`'s web processes do
-    keep_start_up_objects()
+    ready_to_serve(core.calendar, now)  # as `arkbot serve`'s web processes do
     with contextlib.suppress(KeyboardInterrupt):
         serve_http(None, 0, routes={MESSAGES: endpoint.route}, sock=sock)
 

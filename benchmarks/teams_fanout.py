@@ -36,7 +36,7 @@ from bot.teams.loop import EventLoopThread
 from bot.teams.sdk import make_teams_app
 from bot.transports.base import Recipient, SendResult
 from bot.transports.teams import ConversationRef, MemoryConversations, TeamsTransport
-from bot.warm_up import keep_start_up_objects, warm_up
+from bot.warm_up import keep_start_up_objects, ready_to_serve
 from schedules.calendar import WorkCalendar
 from schedules.clock import FrozenClock
 from schedules.planner import Planner
@@ -172,8 +172,7 @@ def engine_run(
     import_org(engine, csv, clock=clock, actor="benchmark")
     plan = _plan()
     calendar = WorkCalendar()
-    warm_up(calendar, clock.now())  # as `arkbot serve` does at start-up
-    keep_start_up_objects()
+    ready_to_serve(calendar, clock.now())  # as `arkbot serve` does at start-up
     planned = Planner(engine, plan, calendar, clock).run()
     with EventLoopThread() as loop:
         app = make_teams_app(_settings(), token=lambda scope, tenant: token, service_url=url)

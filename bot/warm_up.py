@@ -7,6 +7,7 @@ Teams retries an invoke that is slow to answer.
 
 `keep_start_up_objects` then takes what start-up loaded out of the garbage collector's full
 passes, which otherwise stop a serving process for ≈ 150 ms now and then.
+`ready_to_serve` does both, at the end of a serving process's start-up.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ def warm_up(calendar: WorkCalendar, now: datetime) -> None:
         catalogue(locale)
         format_day(today, locale)
     calendar.is_working_day(today)
+
+
+def ready_to_serve(calendar: WorkCalendar, now: datetime) -> None:
+    """The end of a serving process's start-up (`arkbot serve`, each web process)."""
+    warm_up(calendar, now)
+    keep_start_up_objects()
 
 
 def keep_start_up_objects() -> None:

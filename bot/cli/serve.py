@@ -26,7 +26,7 @@ from bot.runtime import (
     transport_from,
 )
 from bot.sender import Sender
-from bot.warm_up import keep_start_up_objects, warm_up
+from bot.warm_up import ready_to_serve
 from bot.workers import WebWorkers, listen, process_count, stop_on_sigterm
 from schedules.clock import Clock, FrozenClock, SystemClock
 from schedules.planner import Planner
@@ -182,8 +182,7 @@ def serve() -> None:
     except ValueError as error:
         Console(stderr=True).print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    warm_up(planner.calendar, clock.now())
-    keep_start_up_objects()
+    ready_to_serve(planner.calendar, clock.now())
     scheduler = BackgroundScheduler(timezone=UTC) if apps.any else blocking_scheduler()
     add_jobs(
         scheduler,

@@ -13,7 +13,7 @@ from bot.chat_apps import build_chat_apps
 from bot.cli.plan import load_or_exit
 from bot.config import get_settings
 from bot.runtime import calendar_from
-from bot.warm_up import keep_start_up_objects, warm_up
+from bot.warm_up import ready_to_serve
 from bot.workers import stop_on_sigterm
 from schedules.clock import SystemClock
 from storage.db import make_engine
@@ -44,11 +44,9 @@ def web_worker(sock: socket.socket, parent: int) -> None:
     try:
         calendar = calendar_from(settings)
         apps = build_chat_apps(settings, engine, plan, clock, calendar)
-        warm_up(calendar, clock.now())
         from bot.slack.server import serve_http
 
-        keep_start_up_objects()
-
+        ready_to_serve(calendar, clock.now())
         over_http = apps.slack if settings.slack_app_token is None else None
         serve_http(
             over_http,

@@ -148,7 +148,7 @@ class Turn:
         delivery, unit = found if found is not None else (None, None)
         if unit is not None:
             self._units[unit.id] = unit
-        if delivery is None or delivery.cycle_id != self.core.plan.id:
+        if delivery is None or delivery.cycle_id != self.cycle_id:
             raise Refusal(STALE)
         if delivery.person_id != self.person_id:
             raise Refusal(NOT_ADDRESSEE)

@@ -22,8 +22,10 @@ class _SteadyLevel(logging.Logger):
     """A logger on which setting the level it already has costs nothing."""
 
     def setLevel(self, level: int | str) -> None:  # noqa: N802 (logging's name)
-        names = logging.getLevelNamesMapping()
-        if (names.get(level, level) if isinstance(level, str) else level) != self.level:
+        wanted = (
+            logging.getLevelNamesMapping().get(level, level) if isinstance(level, str) else level
+        )
+        if wanted != self.level:
             super().setLevel(level)
 
 
